@@ -1,0 +1,2 @@
+// Placeholder until src/net lands.
+export {};
