@@ -1,0 +1,3 @@
+export type { Backend, KV, ListResult, Watch, WatchEvent, WatchOptions } from './backend.js';
+export { KeyConflictError, KeyExistsError, KeyNotFoundError } from './errors.js';
+export { MemoryBackend } from './memory/memory-backend.js';
