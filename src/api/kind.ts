@@ -16,6 +16,8 @@ export interface KindDef {
   status?: Schema;
   /** Name rule: returns the reason when `name` is invalid. Default: DNS-1123 subdomain, <= 253. */
   nameRule?: (name: string) => string | undefined;
+  /** Go prints `status` only when set (a pointer); otherwise a kind with a status schema always prints it. */
+  statusOmitEmpty?: boolean;
   /** Write-side defaulting (client-side, before validation): returns a new object, input untouched. */
   defaults(r: Resource): Resource;
   /** Read-side defaulting applied on get/list (e.g. IPPool's convertFromStorage). Default: identity. */
