@@ -152,6 +152,14 @@ export function backendConformance(name: string, make: () => Promise<BackendFixt
       assert.equal((await b.get(`${p}a`))?.value, 'v2');
     });
 
+    it('update with revision 0 never creates a key', async () => {
+      await assert.rejects(b.update(`${p}a`, 'x', 0n), KeyNotFoundError);
+      assert.equal(await b.get(`${p}a`), undefined);
+      await b.create(`${p}a`, 'v');
+      await assert.rejects(b.update(`${p}a`, 'x', 0n), KeyConflictError);
+      await assert.rejects(b.delete(`${p}missing`, 0n), KeyNotFoundError);
+    });
+
     it('put writes unconditionally', async () => {
       const a = await b.put(`${p}a`, 'one');
       assert.equal(a.createRevision, a.modRevision);

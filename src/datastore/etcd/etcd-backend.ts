@@ -220,12 +220,24 @@ export class EtcdBackend implements Backend {
     const host: WatchHost = {
       client: this.client,
       list: (p) => this.list(p),
+      isCompacted: (rev) => this.isCompacted(rev),
       forget: (w) => this.watches.delete(w),
     };
     const w = new EtcdWatch(host, prefix, options.fromRevision);
     if (this.closed) void w.close();
     else this.watches.add(w);
     return w;
+  }
+
+  private async isCompacted(revision: bigint): Promise<boolean> {
+    try {
+      await this.call('check compaction', false, (o) =>
+        this.kv.range({ key: Buffer.from([0]), revision: String(revision), limit: 1 }, o),
+      );
+      return false;
+    } catch (e) {
+      return /compacted/.test(String((e as { cause?: unknown }).cause ?? e));
+    }
   }
 
   async close(): Promise<void> {
@@ -244,29 +256,29 @@ export class EtcdBackend implements Backend {
   private async call<T>(op: string, write: boolean, fn: (o: CallOptions) => Promise<T>): Promise<T> {
     const start = Date.now();
     const deadline = start + this.requestTimeoutMs;
-    const connectDeadline = start + Math.min(this.dialTimeoutMs, this.requestTimeoutMs);
+    const connectBound = Math.min(this.dialTimeoutMs, this.requestTimeoutMs);
+    const connectDeadline = start + connectBound;
     let delay = FIRST_RETRY_MS;
+    let notConnected: unknown; // the last "could not connect" error, if that is where we are stuck
     for (;;) {
       if (this.closed) throw new DatastoreError('the etcd datastore client is closed');
       try {
         return await guard(fn({ deadline: new Date(deadline) }), deadline - Date.now() + 1000);
       } catch (e) {
-        if (e instanceof GuardTimeout) throw timeoutError(this.endpoints, Date.now() - start, op, 'answer');
-        const kind = classify(e);
-        if (kind === 'deadline') throw timeoutError(this.endpoints, Date.now() - start, op, 'answer', e);
+        const kind = e instanceof GuardTimeout ? 'deadline' : classify(e);
+        if (kind === 'deadline') {
+          if (notConnected) throw timeoutError(this.endpoints, connectBound, op, 'connect', notConnected);
+          throw timeoutError(this.endpoints, this.requestTimeoutMs, op, 'answer', e);
+        }
         const retry = kind === 'not-connected' || (kind === 'unavailable' && !write);
         if (!retry) throw datastoreError(this.endpoints, op, e);
-        const now = Date.now();
-        if (now >= connectDeadline || now + delay >= deadline) {
-          throw timeoutError(
-            this.endpoints,
-            now - start,
-            op,
-            kind === 'not-connected' ? 'connect' : 'answer',
-            e,
-          );
+        notConnected = kind === 'not-connected' ? e : undefined;
+        const remaining = (notConnected ? connectDeadline : deadline) - Date.now();
+        if (remaining <= 0) {
+          if (notConnected) throw timeoutError(this.endpoints, connectBound, op, 'connect', notConnected);
+          throw timeoutError(this.endpoints, this.requestTimeoutMs, op, 'answer', e);
         }
-        await sleep(Math.min(delay, connectDeadline - now));
+        await sleep(Math.min(delay, remaining));
         delay = Math.min(delay * 2, MAX_RETRY_MS);
       }
     }

@@ -43,8 +43,22 @@ export function grpcDetail(e: unknown): string {
   const msg = e instanceof Error ? e.message : String(e);
   const last =
     /Last error: (?:Error: )?([\s\S]*?)(?:\s*\(\d{4}-\d\d-\d\dT[^)]*\))?\.?\s*Resolution note:/.exec(msg);
-  if (last) return last[1].trim();
-  return msg.replace(/^\d+ [A-Z_]+: /, '').trim();
+  const detail = last ? last[1].trim() : msg.replace(/^\d+ [A-Z_]+: /, '').trim();
+  return opensslReason(detail);
+}
+
+/**
+ * OpenSSL errors arrive as "80AC...:error:0A000412:SSL routines:ssl3_read_bytes:sslv3 alert bad
+ * certificate:../deps/...:SSL alert number 42": keep the reason and say what it usually means.
+ */
+function opensslReason(detail: string): string {
+  const m = /SSL routines:[^:]*:([^:]+):/.exec(detail);
+  if (!m) return detail;
+  const reason = m[1].trim();
+  if (/alert (bad certificate|certificate required|unknown ca|certificate unknown)/.test(reason)) {
+    return `${reason} (etcd rejected the client certificate, or none was sent)`;
+  }
+  return reason;
 }
 
 export const ENDPOINT_HINT =

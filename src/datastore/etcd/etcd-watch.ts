@@ -9,6 +9,8 @@ import { toKV } from './kv.js';
 export interface WatchHost {
   client: Etcd3;
   list(prefix: string): Promise<ListResult>;
+  /** Whether reading at this revision fails because etcd compacted it. */
+  isCompacted(revision: bigint): Promise<boolean>;
   forget(w: EtcdWatch): void;
 }
 
@@ -71,14 +73,25 @@ export class EtcdWatch implements Watch {
     });
     w.on('error', (err: Error) => {
       this.cancelled = true;
-      this.fail(
-        new DatastoreError(
-          `watch of ${this.prefix} from revision ${from} was cancelled by etcd: ${grpcDetail(err)}`,
-          'the start revision may have been compacted: list again and watch from the new revision',
-          err,
-        ),
-      );
+      void this.onCancelled(from, err);
     });
+  }
+
+  /** etcd 3.4 cancels a compacted watch with an empty reason: find out whether that is why. */
+  private async onCancelled(from: bigint, err: Error): Promise<void> {
+    const reason = grpcDetail(err).replace(/^Watcher canceled:\s*/, '');
+    const compacted =
+      reason === '' || /compacted/.test(reason) ? await this.host.isCompacted(from + 1n) : false;
+    const message = compacted
+      ? `watch of ${this.prefix} from revision ${from} failed: required revision ${from + 1n} has been compacted`
+      : `watch of ${this.prefix} from revision ${from} was cancelled by etcd${reason ? `: ${reason}` : ''}`;
+    this.fail(
+      new DatastoreError(
+        message,
+        compacted ? 'list again and watch from the revision the list returns' : undefined,
+        err,
+      ),
+    );
   }
 
   private onData(res: IWatchResponse): void {

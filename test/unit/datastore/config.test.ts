@@ -242,7 +242,7 @@ describe('loadDatastoreConfig: environment', () => {
     await configError(
       loadDatastoreConfig({
         configFile: NO_FILE,
-      explicitConfigFile: false,
+        explicitConfigFile: false,
         env: { ETCD_DISCOVERY_SRV: 'example.com' },
         resolveSrv: async () => {
           throw new Error('queryNotFound');
