@@ -76,3 +76,14 @@ export class AsyncQueue<T> implements AsyncIterableIterator<T> {
     return this;
   }
 }
+
+/** A watch that has already failed: one ERROR event, then the end (e.g. watch() on a closed backend). */
+export function failedWatch(error: Error): {
+  close(): Promise<void>;
+  [Symbol.asyncIterator](): AsyncIterator<{ type: 'ERROR'; error: Error }>;
+} {
+  const q = new AsyncQueue<{ type: 'ERROR'; error: Error }>();
+  q.push({ type: 'ERROR', error });
+  q.end();
+  return { close: async () => q.discard(), [Symbol.asyncIterator]: () => q };
+}

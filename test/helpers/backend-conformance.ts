@@ -337,5 +337,19 @@ export function backendConformance(name: string, make: () => Promise<BackendFixt
       await b.close();
       assert.equal((await pending).done, true);
     });
+
+    it('after close(), calls fail with a DATASTORE error and a new watch reports ERROR then ends', async () => {
+      await b.close();
+      await b.close(); // idempotent
+      await assert.rejects(b.get(`${p}a`), (e: unknown) => (e as { code?: string }).code === 'DATASTORE');
+      await assert.rejects(
+        b.put(`${p}a`, 'v'),
+        (e: unknown) => (e as { code?: string }).code === 'DATASTORE',
+      );
+      const r = watch(p);
+      const ev = await r.event();
+      assert.equal(ev.type, 'ERROR');
+      assert.equal((await r.next()).done, true);
+    });
   });
 }

@@ -4,6 +4,7 @@ import { noop } from 'cockatiel';
 import { DatastoreError } from '../../errors/index.js';
 import type { Backend, KV, ListResult, Watch, WatchOptions } from '../backend.js';
 import { KeyConflictError, KeyExistsError, KeyNotFoundError } from '../errors.js';
+import { failedWatch } from '../async-queue.js';
 import { prefixRange } from '../keys.js';
 import { classify, datastoreError, timeoutError } from './etcd-errors.js';
 import { EtcdWatch, type WatchHost } from './etcd-watch.js';
@@ -217,6 +218,7 @@ export class EtcdBackend implements Backend {
   }
 
   watch(prefix: string, options: WatchOptions = {}): Watch {
+    if (this.closed) return failedWatch(new DatastoreError('the etcd datastore client is closed'));
     const host: WatchHost = {
       client: this.client,
       list: (p) => this.list(p),
@@ -224,8 +226,7 @@ export class EtcdBackend implements Backend {
       forget: (w) => this.watches.delete(w),
     };
     const w = new EtcdWatch(host, prefix, options.fromRevision);
-    if (this.closed) void w.close();
-    else this.watches.add(w);
+    this.watches.add(w);
     return w;
   }
 

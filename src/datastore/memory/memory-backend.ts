@@ -1,5 +1,5 @@
 import { DatastoreError } from '../../errors/index.js';
-import { AsyncQueue } from '../async-queue.js';
+import { AsyncQueue, failedWatch } from '../async-queue.js';
 import type { Backend, KV, ListResult, Watch, WatchEvent, WatchOptions } from '../backend.js';
 import { KeyConflictError, KeyExistsError, KeyNotFoundError } from '../errors.js';
 import { compareKeys } from '../keys.js';
@@ -84,11 +84,8 @@ export class MemoryBackend implements Backend {
   }
 
   watch(prefix: string, options: WatchOptions = {}): Watch {
+    if (this.closed) return failedWatch(new DatastoreError('the datastore backend is closed'));
     const w = new MemoryWatch(prefix, (x) => this.watches.delete(x));
-    if (this.closed) {
-      w.fail(new DatastoreError('the datastore backend is closed'));
-      return w;
-    }
     const from = options.fromRevision;
     if (from === undefined) {
       for (const kv of this.snapshot(prefix)) w.deliver({ type: 'ADDED', kv });
