@@ -23,6 +23,15 @@ export interface ListResult {
   revision: bigint;
 }
 
+/**
+ * Events arrive in revision order, buffered without limit (a slow consumer loses nothing). ADDED is
+ * a put that created the key (createRevision === modRevision) or a snapshot entry; MODIFIED carries
+ * the previous value when the store still has it; DELETED carries the deleted value and the delete's
+ * revision (keys removed by one deletePrefix share it). ERROR is terminal: the watch could not go on
+ * (typically its start revision was compacted) and the iterator ends right after it; list again and
+ * watch from the list's revision. Transient disconnections are retried inside the watch and are
+ * not reported.
+ */
 export type WatchEvent =
   | { type: 'ADDED'; kv: KV }
   | { type: 'MODIFIED'; kv: KV; prev?: KV }
@@ -30,7 +39,10 @@ export type WatchEvent =
   | { type: 'ERROR'; error: Error };
 
 export interface Watch extends AsyncIterable<WatchEvent> {
-  /** Stops the watch; the iterator ends. Idempotent. */
+  /**
+   * Stops the watch; the iterator ends (a pending next() resolves done, buffered events are dropped).
+   * Idempotent. Leaving a for-await loop early closes the watch too.
+   */
   close(): Promise<void>;
 }
 
