@@ -28,6 +28,8 @@ export const networkPolicyKind: KindDef = {
   aliases: ['networkpolicy', 'networkpolicies', 'policy', 'np', 'policies', 'pol', 'pols'],
   spec: S.object(networkPolicySpecFields),
   status: S.object({ conditions: S.array(S.any) }),
+  // Written by controllers; absent in etcd mode, so not printed when unset.
+  statusOmitEmpty: true,
   nameRule: networkPolicyNameRule,
   defaults: (r) => defaultTieredPolicy(r as NetworkPolicy) as Resource,
   readDefaults: (r) => readDefaultTieredPolicy(r as NetworkPolicy) as Resource,

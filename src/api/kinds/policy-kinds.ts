@@ -66,3 +66,10 @@ export {
 } from './tier.js';
 export { DEFAULT_ALLOW_PROFILE, DEFAULT_ALLOW_PROFILE_NAME, defaultAllowProfile } from './profile.js';
 export { DEFAULT_TIER, TIER_LABEL, inferPolicyTypes } from './policy-common.js';
+export { K8S_NETWORK_POLICY_NAME_PREFIX } from './policy-common.js';
+export { normaliseRule, normaliseRules } from './rule.js';
+export { NAMESPACE_LABEL } from './networkset.js';
+export { ORCHESTRATOR_LABEL } from './workloadendpoint.js';
+export * from '../workload-endpoint-name.js';
+export * from '../common/ports.js';
+export * from '../common/protocol.js';

@@ -63,6 +63,8 @@ export const tierKind: KindDef = {
   aliases: ['tier', 'tiers'],
   spec: S.object({ order: S.number, defaultAction: S.string }),
   status: S.object({ conditions: S.array(S.any) }),
+  // Written by controllers; absent in etcd mode, so not printed when unset.
+  statusOmitEmpty: true,
   // Tier names are embedded in policy names and labels: one DNS label, no dots.
   nameRule: labelNameProblem,
   defaults(r: Resource): Resource {
