@@ -62,7 +62,7 @@ export class EtcdBackend implements Backend {
         global: noop,
         // The watch stream reconnects by itself; keep the pause short so a restarted etcd is
         // picked up quickly (and a pending reconnect timer never outlives close() by much).
-        watchBackoff: backoff(50),
+        watchBackoff: backoff(5),
       },
       grpcOptions: {
         'grpc.keepalive_time_ms': 30_000,
@@ -288,7 +288,11 @@ export class EtcdBackend implements Backend {
 
 type WatchBackoff = NonNullable<NonNullable<IOptions['faultHandling']>['watchBackoff']>;
 
-/** 100 ms doubling to 1 s. The library calls next() once up front and again after each failure. */
+/**
+ * Reconnect delays of 10 ms doubling to 1 s (the library calls next() once up front and after each
+ * failure). Short at first because the library also arms this timer when we cancel our last watcher,
+ * and that timer delays process exit.
+ */
 function backoff(ms: number): WatchBackoff {
   return { duration: ms, next: () => backoff(Math.min(ms * 2, 1000)) };
 }
