@@ -335,9 +335,8 @@ function decodeDocumentValue(value: unknown, loc: DecodeLocation, locator: Locat
   return [decodeResource(value, { loc: { ...loc }, locator, base: [] })];
 }
 
+/** JSON that the YAML parser refuses (rare: JSON is YAML 1.2) is still accepted, without positions. */
 function tryJSON(text: string): { ok: true; value: unknown } | { ok: false } {
-  const t = text.trimStart();
-  if (!t.startsWith('{') && !t.startsWith('[')) return { ok: false };
   try {
     return { ok: true, value: JSON.parse(text) };
   } catch {
@@ -351,9 +350,7 @@ function tryJSON(text: string): { ok: true; value: unknown } | { ok: false } {
  */
 export function decodeDocuments(text: string, source = '<input>'): Resource[] {
   if (text.trim() === '') return [];
-  const json = tryJSON(text);
-  if (json.ok) return decodeDocumentValue(json.value, { source, document: 1 }, undefined);
-
+  // JSON is parsed as YAML too, so JSON input gets line numbers and the same scalar handling.
   const lines = new LineCounter();
   const docs = parseAllDocuments(text, {
     lineCounter: lines,
@@ -361,18 +358,22 @@ export function decodeDocuments(text: string, source = '<input>'): Resource[] {
     merge: true,
     uniqueKeys: true,
   });
+  const broken = docs.findIndex((d) => d.errors.length > 0);
+  if (broken >= 0) {
+    const json = tryJSON(text);
+    if (json.ok) return decodeDocumentValue(json.value, { source, document: 1 }, undefined);
+    const err = docs[broken].errors[0];
+    const pos = err.linePos?.[0] ?? (err.pos ? lines.linePos(err.pos[0]) : undefined);
+    throw new DecodeError(`syntax error: ${err.message}`, {
+      source,
+      document: broken + 1,
+      line: pos?.line,
+      column: pos?.col,
+    });
+  }
   const out: Resource[] = [];
   docs.forEach((doc, i) => {
     const loc: DecodeLocation = { source, document: i + 1 };
-    const err = doc.errors[0];
-    if (err) {
-      const pos = err.linePos?.[0] ?? (err.pos ? lines.linePos(err.pos[0]) : undefined);
-      throw new DecodeError(`syntax error: ${err.message}`, {
-        ...loc,
-        line: pos?.line,
-        column: pos?.col,
-      });
-    }
     let value: unknown;
     try {
       value = doc.toJS({ maxAliasCount: 1000 });

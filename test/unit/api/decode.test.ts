@@ -142,9 +142,15 @@ describe('decodeDocuments', () => {
     e = decodeError(POOL.replace('  name: pool1', '  name: pool1\n  labels: [a]'));
     assert.match(e.message, /metadata\.labels: expected an object/);
     e = decodeError(
+      '{\n  "apiVersion": "projectcalico.org/v3",\n  "kind": "IPPool",\n  "spec": {"blockSize": true}\n}',
+    );
+    assert.match(e.message, /spec\.blockSize: expected an integer, got boolean true/);
+    assert.equal(e.location.line, 4);
+    // Like calicoctl (sigs.k8s.io/yaml), an unquoted number fills a string field with its text.
+    const [j] = decodeDocuments(
       '{"apiVersion":"projectcalico.org/v3","kind":"IPPool","metadata":{"name":"a"},"spec":{"cidr":10}}',
     );
-    assert.match(e.message, /spec\.cidr: expected a string, got number 10/);
+    assert.deepEqual(j.spec, { cidr: '10' });
     e = decodeError(
       'apiVersion: projectcalico.org/v3\nkind: BGPConfiguration\nmetadata: {name: default}\nspec:\n  serviceClusterIPs:\n  - cidr: [1]\n',
     );

@@ -98,7 +98,11 @@ describe('IPPool validation', () => {
     assertRejects(pool({ cidr: '10.0.0.1' }), 'spec.cidr', 'IPPool CIDR must be a valid subnet');
     assertRejects(pool({ cidr: '10.1.2.0/16' }), 'spec.cidr', 'IPPool CIDR is not strictly masked');
     // Defaulting canonicalises the text first, so only an undefaulted pool can be too long.
-    const long = errorsOf(pool({ cidr: '0000:0000:0000:0000:0000:0000:100.100.100.100/128' }), 'create', true);
+    const long = errorsOf(
+      pool({ cidr: '0000:0000:0000:0000:0000:0000:100.100.100.100/128' }),
+      'create',
+      true,
+    );
     assert.ok(long.some((e) => e.field === 'spec.cidr' && e.reason.includes('no more than 48 characters')));
     assertRejects(
       pool({ cidr: '169.254.0.0/24' }),
