@@ -4,7 +4,16 @@
  * hook kills any that a crashed or careless test left behind.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, openSync, closeSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdtempSync,
+  openSync,
+  closeSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import * as net from 'node:net';
@@ -33,9 +42,12 @@ export interface EtcdHandle {
   etcdctl(args: string[]): Promise<{ stdout: string; stderr: string; code: number }>;
   /** Stop etcd (SIGTERM, then SIGKILL) and remove its temp dir. Idempotent. */
   stop(): Promise<void>;
-  /** SIGSTOP / SIGCONT: etcd keeps its sockets but answers nothing (a hung server). */
-  pause(): void;
-  resume(): void;
+  /**
+   * SIGSTOP / SIGCONT: etcd keeps its sockets but answers nothing (a hung server). Both resolve once
+   * every etcd thread is stopped / running again.
+   */
+  pause(): Promise<void>;
+  resume(): Promise<void>;
   /** SIGKILL, keeping the data dir and ports for restart(). */
   kill(): Promise<void>;
   /** Start again on the same ports and data dir; resolves when healthy. */
@@ -258,6 +270,25 @@ function logTail(file: string): string {
   }
 }
 
+/** Signals reach a multi-threaded process asynchronously: wait until all its threads agree. */
+async function waitThreads(pid: number, stopped: boolean): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (Date.now() < deadline) {
+    let states: string[];
+    try {
+      states = readdirSync(`/proc/${pid}/task`).map((t) => {
+        const stat = readFileSync(`/proc/${pid}/task/${t}/stat`, 'utf8');
+        return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+      });
+    } catch {
+      return; // gone, or no /proc: nothing more to wait for
+    }
+    if (states.every((st) => (st === 'T' || st === 't') === stopped)) return;
+    await sleep(5);
+  }
+  throw new Error(`etcd (pid ${pid}) did not ${stopped ? 'stop' : 'continue'} within 5 s`);
+}
+
 // ---- the handle ----------------------------------------------------------------------------------
 
 class EtcdProcess implements EtcdHandle {
@@ -374,12 +405,18 @@ class EtcdProcess implements EtcdHandle {
     return run(ETCDCTL_BIN, [...flags, ...args], { env: cleanEnv({ ETCDCTL_API: '3' }), timeoutMs: 20_000 });
   }
 
-  pause(): void {
-    if (this.child?.pid !== undefined) process.kill(this.child.pid, 'SIGSTOP');
+  async pause(): Promise<void> {
+    const pid = this.child?.pid;
+    if (pid === undefined) return;
+    process.kill(pid, 'SIGSTOP');
+    await waitThreads(pid, true);
   }
 
-  resume(): void {
-    if (this.child?.pid !== undefined) process.kill(this.child.pid, 'SIGCONT');
+  async resume(): Promise<void> {
+    const pid = this.child?.pid;
+    if (pid === undefined) return;
+    process.kill(pid, 'SIGCONT');
+    await waitThreads(pid, false);
   }
 
   private async terminate(): Promise<void> {

@@ -169,14 +169,14 @@ describe('etcd unreachable or hung', () => {
   it('a hung (stopped) etcd gives DATASTORE_TIMEOUT, and calls work again once it resumes', async () => {
     const b = track(new EtcdBackend({ endpoints: etcd.endpoints, requestTimeoutMs: 1500 }));
     await b.put('/hung/a', '1');
-    etcd.pause();
+    await etcd.pause();
     try {
       const [, ms] = await timed(() =>
         datastoreError(b.get('/hung/a'), 'DATASTORE_TIMEOUT', /timed out after \d+ ms waiting for etcd/),
       );
       assert.ok(ms >= 1400 && ms < 1500 + 2000, `took ${ms} ms`);
     } finally {
-      etcd.resume();
+      await etcd.resume();
     }
     assert.equal((await b.get('/hung/a'))?.value, '1');
   });
