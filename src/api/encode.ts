@@ -14,6 +14,13 @@ import type { Resource, ResourceList } from './types.js';
 
 type Encodable = Resource | Resource[] | ResourceList;
 
+/** Go's zero values as omitempty sees them. */
+function isZeroValue(v: unknown): boolean {
+  if (v === false || v === 0 || v === '' || v === null) return true;
+  if (Array.isArray(v)) return v.length === 0;
+  return isPlainObject(v) && Object.keys(v).length === 0;
+}
+
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
@@ -28,10 +35,10 @@ function ordered(v: unknown, schema: Schema | undefined): unknown {
   const out: Record<string, unknown> = {};
   if (schema?.t === 'object') {
     for (const [k, s] of Object.entries(schema.fields)) {
-      if (v[k] !== undefined) out[k] = ordered(v[k], s);
+      if (v[k] !== undefined && !(s.omitZero && isZeroValue(v[k]))) out[k] = ordered(v[k], s);
     }
     for (const [k, x] of Object.entries(v)) {
-      if (!(k in out) && x !== undefined) out[k] = ordered(x, undefined);
+      if (!Object.hasOwn(schema.fields, k) && x !== undefined) out[k] = ordered(x, undefined);
     }
     return out;
   }

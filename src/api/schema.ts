@@ -2,7 +2,7 @@
  * A small description of the JSON shape of each kind, used for strict decoding (unknown fields and
  * wrong JSON types are decode errors, as in calicoctl's strict decoder) before validation runs.
  */
-export type Schema =
+export type Schema = (
   | { t: 'string' }
   | { t: 'bool' }
   | { t: 'number' } // float64
@@ -11,7 +11,14 @@ export type Schema =
   | { t: 'any' } // opaque (status blobs, raw JSON)
   | { t: 'object'; fields: Record<string, Schema> }
   | { t: 'array'; items: Schema }
-  | { t: 'map'; values: Schema }; // free string keys
+  | { t: 'map'; values: Schema } // free string keys
+) & {
+  /**
+   * Go's `omitempty` on a non-pointer field: the encoders leave the field out when it holds its
+   * zero value (false, 0, '', an empty list or map), as Calico's JSON and YAML output does.
+   */
+  omitZero?: boolean;
+};
 
 export const S = {
   string: { t: 'string' } as Schema,
@@ -25,4 +32,6 @@ export const S = {
   map: (values: Schema): Schema => ({ t: 'map', values }),
   stringList: { t: 'array', items: { t: 'string' } } as Schema,
   stringMap: { t: 'map', values: { t: 'string' } } as Schema,
+  /** The same shape, left out of output when zero (see Schema.omitZero). */
+  omitZero: (s: Schema): Schema => ({ ...s, omitZero: true }),
 };

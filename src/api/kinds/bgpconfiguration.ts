@@ -7,6 +7,8 @@ import { checkCIDR, checkIP } from '../common/ip-fields.js';
 import { isSet, specOf, withSpec } from '../common/resource.js';
 import type { KindDef } from '../kind.js';
 import { S } from '../schema.js';
+
+const Z = S.omitZero;
 import type { Resource } from '../types.js';
 import { checkBGPPassword, SECRET_KEY_SELECTOR, type BGPPassword } from './bgppeer.js';
 
@@ -205,22 +207,23 @@ export const bgpConfigurationKind: KindDef = {
   namespaced: false,
   aliases: ['bgpconfiguration', 'bgpconfigurations', 'bgpconfig', 'bgpconfigs'],
   spec: S.object({
-    logSeverityScreen: S.string,
+    // Non-pointer Go fields with omitempty: zero values are not printed.
+    logSeverityScreen: Z(S.string),
     nodeToNodeMeshEnabled: S.bool,
     asNumber: S.intOrString,
-    serviceLoadBalancerIPs: CIDR_BLOCK,
-    serviceExternalIPs: CIDR_BLOCK,
-    serviceClusterIPs: CIDR_BLOCK,
+    serviceLoadBalancerIPs: Z(CIDR_BLOCK),
+    serviceExternalIPs: Z(CIDR_BLOCK),
+    serviceClusterIPs: Z(CIDR_BLOCK),
     serviceLoadBalancerAggregation: S.string,
-    communities: S.array(S.object({ name: S.string, value: S.string })),
-    prefixAdvertisements: S.array(S.object({ cidr: S.string, communities: S.stringList })),
-    listenPort: S.int,
+    communities: Z(S.array(S.object({ name: S.string, value: S.string }))),
+    prefixAdvertisements: Z(S.array(S.object({ cidr: S.string, communities: S.stringList }))),
+    listenPort: Z(S.int),
     nodeMeshPassword: S.object({ secretKeyRef: SECRET_KEY_SELECTOR }),
     nodeMeshMaxRestartTime: S.string,
     bindMode: S.string,
-    ignoredInterfaces: S.stringList,
-    localWorkloadPeeringIPV4: S.string,
-    localWorkloadPeeringIPV6: S.string,
+    ignoredInterfaces: Z(S.stringList),
+    localWorkloadPeeringIPV4: Z(S.string),
+    localWorkloadPeeringIPV6: Z(S.string),
     programClusterRoutes: S.string,
     ipv4NormalRoutePriority: S.int,
     ipv6NormalRoutePriority: S.int,

@@ -8,6 +8,8 @@ import { isSet, specOf, withSpec } from '../common/resource.js';
 import { checkSelector } from '../common/selector-field.js';
 import type { KindDef } from '../kind.js';
 import { S } from '../schema.js';
+
+const Z = S.omitZero;
 import type { Resource } from '../types.js';
 
 export const NEXT_HOP_MODES = ['Auto', 'Self', 'Keep'] as const;
@@ -157,23 +159,24 @@ export const bgpPeerKind: KindDef = {
   namespaced: false,
   aliases: ['bgppeer', 'bgppeers', 'bgpp', 'bgpps', 'bp', 'bps'],
   spec: S.object({
-    node: S.string,
-    nodeSelector: S.string,
-    peerIP: S.string,
-    asNumber: S.intOrString,
+    // Non-pointer Go fields with omitempty: zero values are not printed.
+    node: Z(S.string),
+    nodeSelector: Z(S.string),
+    peerIP: Z(S.string),
+    asNumber: Z(S.intOrString),
     localASNumber: S.intOrString,
-    peerSelector: S.string,
-    keepOriginalNextHop: S.bool,
+    peerSelector: Z(S.string),
+    keepOriginalNextHop: Z(S.bool),
     nextHopMode: S.string,
     password: S.object({ secretKeyRef: SECRET_KEY_SELECTOR }),
-    sourceAddress: S.string,
+    sourceAddress: Z(S.string),
     maxRestartTime: S.string,
     keepaliveTime: S.string,
     numAllowedLocalASNumbers: S.int,
     ttlSecurity: S.int,
-    reachableBy: S.string,
-    filters: S.stringList,
-    localWorkloadSelector: S.string,
+    reachableBy: Z(S.string),
+    filters: Z(S.stringList),
+    localWorkloadSelector: Z(S.string),
     reversePeering: S.string,
   }),
   defaults,

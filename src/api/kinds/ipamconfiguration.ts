@@ -47,10 +47,11 @@ export const ipamConfigurationKind: KindDef = {
   aliases: ['ipamconfiguration', 'ipamconfigurations', 'ipamconfig', 'ipamconfigs'],
   spec: S.object({
     strictAffinity: S.bool,
-    maxBlocksPerHost: S.int,
+    // omitempty non-pointer ints; strictAffinity and autoAllocateBlocks are always printed.
+    maxBlocksPerHost: S.omitZero(S.int),
     autoAllocateBlocks: S.bool,
     kubeVirtVMAddressPersistence: S.string,
-    ipCooldownSeconds: S.int,
+    ipCooldownSeconds: S.omitZero(S.int),
   }),
   nameRule: onlyDefaultName('an IPAMConfiguration'),
   defaults,

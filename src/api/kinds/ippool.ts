@@ -6,6 +6,8 @@ import { isSet, specOf, withSpec } from '../common/resource.js';
 import { checkSelector } from '../common/selector-field.js';
 import type { KindDef } from '../kind.js';
 import { S } from '../schema.js';
+
+const Z = S.omitZero;
 import type { Resource } from '../types.js';
 
 export const ENCAP_MODES = ['Never', 'Always', 'CrossSubnet'] as const;
@@ -222,17 +224,18 @@ export const ipPoolKind: KindDef = {
   aliases: ['ippool', 'ippools', 'ipp', 'ipps', 'pool', 'pools'],
   spec: S.object({
     cidr: S.string,
-    vxlanMode: S.string,
-    ipipMode: S.string,
-    natOutgoing: S.bool,
-    disabled: S.bool,
-    disableBGPExport: S.bool,
-    blockSize: S.int,
-    nodeSelector: S.string,
-    namespaceSelector: S.string,
-    ipip: S.object({ enabled: S.bool, mode: S.string }),
-    'nat-outgoing': S.bool,
-    allowedUses: S.stringList,
+    // Non-pointer Go fields with omitempty: zero values are not printed.
+    vxlanMode: Z(S.string),
+    ipipMode: Z(S.string),
+    natOutgoing: Z(S.bool),
+    disabled: Z(S.bool),
+    disableBGPExport: Z(S.bool),
+    blockSize: Z(S.int),
+    nodeSelector: Z(S.string),
+    namespaceSelector: Z(S.string),
+    ipip: S.object({ enabled: Z(S.bool), mode: Z(S.string) }),
+    'nat-outgoing': Z(S.bool),
+    allowedUses: Z(S.stringList),
     assignmentMode: S.string,
   }),
   status: S.object({ conditions: S.array(S.any) }),

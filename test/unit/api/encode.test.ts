@@ -100,6 +100,42 @@ describe('encodeJSON', () => {
     assert.equal(arr.length, 2);
   });
 
+  it('leaves out zero values of omitempty non-pointer fields, keeps pointer fields', () => {
+    const out = JSON.parse(
+      encodeJSON({
+        apiVersion: API_VERSION,
+        kind: 'IPPool',
+        metadata: { name: 'p' },
+        spec: {
+          cidr: '10.0.0.0/16',
+          natOutgoing: false,
+          disabled: false,
+          namespaceSelector: '',
+          allowedUses: [],
+        },
+      }),
+    );
+    assert.deepEqual(out.spec, { cidr: '10.0.0.0/16' });
+    const ipam = JSON.parse(
+      encodeJSON({
+        apiVersion: API_VERSION,
+        kind: 'IPAMConfiguration',
+        metadata: { name: 'default' },
+        spec: { strictAffinity: false, maxBlocksPerHost: 0, autoAllocateBlocks: true },
+      }),
+    );
+    assert.deepEqual(ipam.spec, { strictAffinity: false, autoAllocateBlocks: true });
+    const bgp = JSON.parse(
+      encodeJSON({
+        apiVersion: API_VERSION,
+        kind: 'BGPConfiguration',
+        metadata: { name: 'default' },
+        spec: { nodeToNodeMeshEnabled: false },
+      }),
+    );
+    assert.deepEqual(bgp.spec, { nodeToNodeMeshEnabled: false });
+  });
+
   it('always prints status for kinds whose Go status is a struct, never for IPPool', () => {
     const node = JSON.parse(
       encodeJSON({ apiVersion: API_VERSION, kind: 'Node', metadata: { name: 'n' }, spec: {} }),
