@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import * as net from 'node:net';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -35,6 +36,54 @@ async function datastoreError(p: Promise<unknown>, code: 'DATASTORE' | 'DATASTOR
     return true;
   });
   return err as CalicoError;
+}
+
+/** A TCP proxy to etcd whose connections can be cut (and new ones refused) at will. */
+class FlakyProxy {
+  private readonly sockets = new Set<net.Socket>();
+  private accepting = true;
+  private constructor(
+    private readonly server: net.Server,
+    readonly url: string,
+  ) {}
+
+  static async start(targetPort: number): Promise<FlakyProxy> {
+    const server = net.createServer();
+    await new Promise<void>((res) => server.listen(0, '127.0.0.1', res));
+    const { port } = server.address() as net.AddressInfo;
+    const proxy = new FlakyProxy(server, `http://127.0.0.1:${port}`);
+    server.on('connection', (client) => {
+      if (!proxy.accepting) return void client.destroy();
+      const upstream = net.connect(targetPort, '127.0.0.1');
+      for (const [a, b] of [
+        [client, upstream],
+        [upstream, client],
+      ]) {
+        proxy.sockets.add(a);
+        a.pipe(b);
+        a.on('error', () => b.destroy());
+        a.on('close', () => {
+          proxy.sockets.delete(a);
+          b.destroy();
+        });
+      }
+    });
+    return proxy;
+  }
+
+  cut(): void {
+    this.accepting = false;
+    for (const s of this.sockets) s.destroy();
+  }
+
+  heal(): void {
+    this.accepting = true;
+  }
+
+  close(): void {
+    this.cut();
+    this.server.close();
+  }
 }
 
 async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
@@ -199,6 +248,69 @@ describe('etcd unreachable or hung', () => {
       'MODIFIED /restart/a=3 (prev 2)',
       'ADDED /restart/b=1',
     ]);
+  });
+
+  it('a watch whose connection drops resumes where it was: no loss, no repeats', async () => {
+    const proxy = await FlakyProxy.start(Number(new URL(etcd.clientUrl).port));
+    try {
+      const watcher = track(new EtcdBackend({ endpoints: [proxy.url], requestTimeoutMs: 3000 }));
+      const writer = track(new EtcdBackend({ endpoints: etcd.endpoints }));
+      const k0 = await writer.create('/drop/k', '0');
+      const r = new WatchReader(watcher.watch('/drop/', { fromRevision: k0.modRevision }));
+      await writer.put('/drop/k', '1');
+      assert.equal(describeEvent(await r.event()), 'MODIFIED /drop/k=1 (prev 0)');
+
+      proxy.cut();
+      await writer.put('/drop/k', '2');
+      await writer.put('/drop/k', '3');
+      await writer.create('/drop/j', 'x');
+      await writer.delete('/drop/j');
+      await new Promise((res) => setTimeout(res, 300));
+      proxy.heal();
+
+      assert.deepEqual((await r.events(4, 10_000)).map(describeEvent), [
+        'MODIFIED /drop/k=2 (prev 1)',
+        'MODIFIED /drop/k=3 (prev 2)',
+        'ADDED /drop/j=x',
+        'DELETED /drop/j (prev x)',
+      ]);
+      await writer.put('/drop/sentinel', 's');
+      assert.equal(describeEvent(await r.event()), 'ADDED /drop/sentinel=s');
+    } finally {
+      await closeAll();
+      proxy.close();
+    }
+  });
+
+  it('a watch cut while catching up on history resumes after the last delivered event', async () => {
+    // etcd sends catch-up history in batches of 1000 revisions whose response header carries the
+    // *current* revision; resuming from that header (instead of the last event) would skip the rest.
+    const proxy = await FlakyProxy.start(Number(new URL(etcd.clientUrl).port));
+    try {
+      const watcher = track(new EtcdBackend({ endpoints: [proxy.url], requestTimeoutMs: 3000 }));
+      const writer = track(new EtcdBackend({ endpoints: etcd.endpoints }));
+      const revs: bigint[] = [];
+      for (let i = 0; i < 1200; i += 100) {
+        const batch = await Promise.all(
+          Array.from({ length: 100 }, (_, j) => writer.create(`/catchup/${i + j}`, 'v')),
+        );
+        revs.push(...batch.map((kv) => kv.modRevision));
+      }
+      revs.sort((a, b) => (a < b ? -1 : 1));
+      const r = new WatchReader(watcher.watch('/catchup/', { fromRevision: revs[0] - 1n }));
+      const got = [await r.event()];
+      proxy.cut();
+      await new Promise((res) => setTimeout(res, 300));
+      proxy.heal();
+      while (got.length < revs.length) got.push(await r.event(10_000));
+      assert.deepEqual(
+        got.map((e) => (e.type === 'ADDED' ? e.kv.modRevision : -1n)),
+        revs,
+      );
+    } finally {
+      await closeAll();
+      proxy.close();
+    }
   });
 
   it('a watch from a compacted revision yields one ERROR event and ends', async () => {
