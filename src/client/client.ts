@@ -8,8 +8,15 @@ import {
   type Resource,
   type ResourceList,
 } from '../api/index.js';
-import type { Backend } from '../datastore/backend.js';
-import { CalicoError, NotFoundError, ValidationError, type ResourceRef } from '../errors/index.js';
+import { MAX_TXN_OPS, type Backend, type TxnOp } from '../datastore/backend.js';
+import { TxnConflictError } from '../datastore/errors.js';
+import {
+  AlreadyExistsError,
+  CalicoError,
+  NotFoundError,
+  ValidationError,
+  type ResourceRef,
+} from '../errors/index.js';
 import { resourceError } from './backend-errors.js';
 import { listPrefix, parseResourceKey, resourceKey } from './keys.js';
 import type { ResourceEvent, ResourceWatch } from './resource-events.js';
@@ -64,6 +71,73 @@ export class Client {
       return fromStorage(def, kv);
     } catch (e) {
       throw resourceError(e, ref);
+    }
+  }
+
+  /**
+   * Creates many resources with the same rules as create(), writing up to MAX_TXN_OPS of them per
+   * etcd transaction. Each input gets its own outcome (undefined = created, else the error), as if
+   * created one by one in order.
+   */
+  async createMany(inputs: Resource[]): Promise<(unknown | undefined)[]> {
+    const outcomes: (unknown | undefined)[] = new Array(inputs.length).fill(undefined);
+    const pending: { index: number; op: TxnOp & { op: 'create' }; ref: ResourceRef }[] = [];
+    for (let i = 0; i < inputs.length; i++) {
+      try {
+        const def = this.kind(inputs[i].kind);
+        const r = prepare(def, inputs[i]);
+        validateResource(r, 'create');
+        await this.rules(def).beforeCreate?.(this, r);
+        r.metadata.uid = r.metadata.uid || randomUUID();
+        r.metadata.creationTimestamp = r.metadata.creationTimestamp || nowRFC3339();
+        const key = resourceKey(def, r.metadata.name!, r.metadata.namespace);
+        pending.push({ index: i, op: { op: 'create', key, value: toStorage(r) }, ref: refOf(r) });
+      } catch (e) {
+        outcomes[i] = e;
+      }
+    }
+    // A key may appear only once per transaction: a repeat starts the next batch (and then fails).
+    let batch: typeof pending = [];
+    const keys = new Set<string>();
+    const flush = async () => {
+      if (batch.length) await this.createBatch(batch, outcomes);
+      batch = [];
+      keys.clear();
+    };
+    for (const p of pending) {
+      if (batch.length === MAX_TXN_OPS || keys.has(p.op.key)) await flush();
+      batch.push(p);
+      keys.add(p.op.key);
+    }
+    await flush();
+    return outcomes;
+  }
+
+  /** One transaction; keys that already exist are reported and the rest retried without them. */
+  private async createBatch(
+    batch: { index: number; op: TxnOp & { op: 'create' }; ref: ResourceRef }[],
+    outcomes: (unknown | undefined)[],
+  ): Promise<void> {
+    let todo = batch;
+    while (todo.length) {
+      try {
+        await this.backend.transact(todo.map((t) => t.op));
+        return;
+      } catch (e) {
+        if (!(e instanceof TxnConflictError)) {
+          for (const t of todo) outcomes[t.index] = e;
+          return;
+        }
+        const failed = new Set(e.failures.map((f) => f.index));
+        for (const i of failed) {
+          if (todo[i]) outcomes[todo[i].index] = new AlreadyExistsError(todo[i].ref);
+        }
+        if (failed.size === 0 || [...failed].some((i) => !todo[i])) {
+          for (const t of todo) outcomes[t.index] = e;
+          return;
+        }
+        todo = todo.filter((_, i) => !failed.has(i));
+      }
     }
   }
 
@@ -123,7 +197,8 @@ export class Client {
       apiVersion: API_VERSION,
       kind: `${def.kind}List`,
       metadata: { resourceVersion: res.revision.toString() },
-      items: [...items, ...extra].sort(byKeyOrder(def)),
+      // etcd returns key order; only merged synthetic objects need sorting in.
+      items: extra.length ? [...items, ...extra].sort(byKeyOrder(def)) : items,
     };
   }
 

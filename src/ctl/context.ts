@@ -1,5 +1,4 @@
 import { Client } from '../client/index.js';
-import { createBackend, loadDatastoreConfig } from '../datastore/index.js';
 import { isCalicoError } from '../errors/index.js';
 import { VERSION } from '../version.js';
 import { CommandError, type CtlIO } from './io.js';
@@ -13,6 +12,8 @@ export interface GlobalOptions {
 
 /** Opens the datastore the way calicoctl does: config file if present, otherwise environment. */
 export async function openClient(io: CtlIO, opts: GlobalOptions): Promise<Client> {
+  // Loaded on demand: the etcd client costs ~400 ms to load, and validate/version --client need none of it.
+  const { createBackend, loadDatastoreConfig } = await import('../datastore/index.js');
   const explicit = opts.config !== undefined && opts.config !== DEFAULT_CONFIG;
   const cfg = await loadDatastoreConfig({
     configFile: opts.config ?? DEFAULT_CONFIG,

@@ -55,6 +55,15 @@ export interface WatchOptions {
   fromRevision?: bigint;
 }
 
+/** One operation of an all-or-nothing transaction. */
+export type TxnOp =
+  | { op: 'create'; key: string; value: string }
+  | { op: 'update'; key: string; value: string; revision: bigint }
+  | { op: 'delete'; key: string; revision?: bigint };
+
+/** etcd's default --max-txn-ops: callers split larger batches. */
+export const MAX_TXN_OPS = 128;
+
 export interface Backend {
   get(key: string): Promise<KV | undefined>;
   /** Keys with this prefix, in key (byte) order. */
@@ -69,6 +78,13 @@ export interface Backend {
   delete(key: string, revision?: bigint): Promise<KV>;
   /** Delete every key under the prefix; returns how many were deleted. */
   deletePrefix(prefix: string): Promise<number>;
+  /**
+   * Applies every op in one transaction at one new revision, or none of them: a create needs the key
+   * absent, an update or a delete-with-revision needs that mod revision, a delete needs the key
+   * present. On failure throws a TxnConflictError naming each op that did not hold. At most
+   * MAX_TXN_OPS ops. Returns the revision of the write.
+   */
+  transact(ops: TxnOp[]): Promise<bigint>;
   watch(prefix: string, options?: WatchOptions): Watch;
   close(): Promise<void>;
 }

@@ -27,3 +27,21 @@ export class KeyConflictError extends CalicoError {
     this.name = 'KeyConflictError';
   }
 }
+
+export interface TxnFailure {
+  index: number;
+  key: string;
+  reason: 'exists' | 'missing' | 'revision';
+  current?: import('./backend.js').KV;
+}
+
+/** A multi-key transaction whose conditions did not all hold; nothing was written. */
+export class TxnConflictError extends CalicoError {
+  constructor(readonly failures: TxnFailure[]) {
+    super(
+      'UPDATE_CONFLICT',
+      `transaction not applied: ${failures.map((f) => `${f.key} (${f.reason})`).join(', ')}`,
+    );
+    this.name = 'TxnConflictError';
+  }
+}

@@ -1,5 +1,12 @@
-export type { Backend, KV, ListResult, Watch, WatchEvent, WatchOptions } from './backend.js';
-export { KeyConflictError, KeyExistsError, KeyNotFoundError } from './errors.js';
+export type { Backend, KV, ListResult, TxnOp, Watch, WatchEvent, WatchOptions } from './backend.js';
+export { MAX_TXN_OPS } from './backend.js';
+export {
+  KeyConflictError,
+  KeyExistsError,
+  KeyNotFoundError,
+  TxnConflictError,
+  type TxnFailure,
+} from './errors.js';
 export { MemoryBackend } from './memory/memory-backend.js';
 export { EtcdBackend, type EtcdBackendOptions } from './etcd/etcd-backend.js';
 export {

@@ -112,7 +112,12 @@ export class OperationNotSupportedError extends CalicoError {
 }
 
 export class DatastoreError extends CalicoError {
-  constructor(message: string, hint?: string, cause?: unknown, code: 'DATASTORE' | 'DATASTORE_TIMEOUT' = 'DATASTORE') {
+  constructor(
+    message: string,
+    hint?: string,
+    cause?: unknown,
+    code: 'DATASTORE' | 'DATASTORE_TIMEOUT' = 'DATASTORE',
+  ) {
     super(code, message, hint, { cause });
     this.name = 'DatastoreError';
   }

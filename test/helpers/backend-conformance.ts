@@ -6,7 +6,13 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import type { Backend, KV, Watch, WatchEvent } from '../../src/datastore/backend.js';
-import { KeyConflictError, KeyExistsError, KeyNotFoundError } from '../../src/datastore/errors.js';
+import {
+  KeyConflictError,
+  KeyExistsError,
+  KeyNotFoundError,
+  TxnConflictError,
+} from '../../src/datastore/errors.js';
+import { MAX_TXN_OPS } from '../../src/datastore/backend.js';
 
 export interface BackendFixture {
   backend: Backend;
@@ -220,6 +226,75 @@ export function backendConformance(name: string, make: () => Promise<BackendFixt
       const results = await Promise.allSettled([1, 2, 3].map((i) => b.create(`${p}a`, String(i))));
       assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1);
       for (const r of results) if (r.status === 'rejected') assert.ok(r.reason instanceof KeyExistsError);
+    });
+
+    it('transact applies creates, updates and deletes at one revision', async () => {
+      const u = await b.create(`${p}u`, 'u1');
+      const d = await b.create(`${p}d`, 'd1');
+      await b.create(`${p}e`, 'e1');
+      const w = watch(p, u.modRevision + 2n);
+      const rev = await b.transact([
+        { op: 'create', key: `${p}c`, value: 'c1' },
+        { op: 'update', key: `${p}u`, value: 'u2', revision: u.modRevision },
+        { op: 'delete', key: `${p}d`, revision: d.modRevision },
+        { op: 'delete', key: `${p}e` },
+      ]);
+      assert.equal((await b.get(`${p}c`))?.modRevision, rev);
+      assert.equal((await b.get(`${p}u`))?.value, 'u2');
+      assert.equal((await b.get(`${p}u`))?.modRevision, rev);
+      assert.equal(await b.get(`${p}d`), undefined);
+      assert.equal(await b.get(`${p}e`), undefined);
+      const evs = await w.events(4);
+      assert.deepEqual(
+        evs.map(describeEvent).sort(),
+        [
+          `ADDED ${p}c=c1`,
+          `DELETED ${p}d (prev d1)`,
+          `DELETED ${p}e (prev e1)`,
+          `MODIFIED ${p}u=u2 (prev u1)`,
+        ].sort(),
+      );
+    });
+
+    it('transact writes nothing when any condition fails, and names each failure', async () => {
+      const u = await b.create(`${p}u`, 'u1');
+      await b.create(`${p}x`, 'x1');
+      const before = (await b.list(p)).revision;
+      await assert.rejects(
+        b.transact([
+          { op: 'create', key: `${p}new`, value: 'n' },
+          { op: 'create', key: `${p}x`, value: 'again' },
+          { op: 'update', key: `${p}u`, value: 'u2', revision: u.modRevision + 100n },
+          { op: 'delete', key: `${p}gone` },
+        ]),
+        (e: unknown) => {
+          assert.ok(e instanceof TxnConflictError);
+          assert.equal(e.code, 'UPDATE_CONFLICT');
+          assert.deepEqual(
+            e.failures.map((f) => [f.index, f.reason]),
+            [
+              [1, 'exists'],
+              [2, 'revision'],
+              [3, 'missing'],
+            ],
+          );
+          return true;
+        },
+      );
+      assert.equal(await b.get(`${p}new`), undefined);
+      assert.equal((await b.get(`${p}u`))?.value, 'u1');
+      assert.equal((await b.list(p)).revision, before);
+    });
+
+    it(`transact takes up to ${MAX_TXN_OPS} ops`, async () => {
+      const ops = Array.from({ length: MAX_TXN_OPS }, (_, i) => ({
+        op: 'create' as const,
+        key: `${p}k${i}`,
+        value: String(i),
+      }));
+      await b.transact(ops);
+      assert.equal((await b.list(p)).items.length, MAX_TXN_OPS);
+      await assert.rejects(b.transact([...ops, { op: 'create', key: `${p}more`, value: '' }]), RangeError);
     });
 
     it('watch without a revision: snapshot as ADDED, then live events', async () => {

@@ -67,14 +67,15 @@ export async function runWrite(io: CtlIO, action: WriteAction, opts: WriteOption
   }
 }
 
-/** Writes in flight at once: each write is one etcd round trip, so a large file is latency-bound. */
+/** Replacements in flight at once: each is a read and a CAS write, so a large file is latency-bound. */
 const CONCURRENCY = 32;
 /** Kinds whose create checks other objects of the same kind (pool overlap): written one by one. */
 const SEQUENTIAL_KINDS = new Set(['IPPool']);
 
 /**
- * Writes resources with up to CONCURRENCY in flight, keeping input order between a sequential-kind
- * resource and everything around it; outcomes come back in input order.
+ * create/apply: runs of ordinary kinds go through the client's batched createMany (one etcd
+ * transaction per 128 resources); apply then replaces the ones that already existed. Sequential
+ * kinds are written one by one in their place. Outcomes come back in input order.
  */
 async function writeConcurrently(
   client: Client,
@@ -83,31 +84,79 @@ async function writeConcurrently(
   opts: WriteOptions,
 ): Promise<Outcome[]> {
   const outcomes: Outcome[] = new Array(resources.length);
-  const one = async (i: number) => {
-    const r = resources[i];
-    try {
-      await writeOne(client, action, r, opts);
-      outcomes[i] = { kind: r.kind };
-    } catch (e) {
-      outcomes[i] = { kind: r.kind, error: errorText(e) };
-    }
-  };
   let i = 0;
   while (i < resources.length) {
     if (SEQUENTIAL_KINDS.has(resources[i].kind)) {
-      await one(i++);
+      const r = resources[i];
+      try {
+        await writeOne(client, action, r, opts);
+        outcomes[i] = { kind: r.kind };
+      } catch (e) {
+        outcomes[i] = { kind: r.kind, error: errorText(e) };
+      }
+      i++;
       continue;
     }
     let end = i;
     while (end < resources.length && !SEQUENTIAL_KINDS.has(resources[end].kind)) end++;
-    let next = i;
-    const worker = async () => {
-      while (next < end) await one(next++);
-    };
-    await Promise.all(Array.from({ length: Math.min(CONCURRENCY, end - i) }, worker));
+    await writeRun(client, action, resources, i, end, opts, outcomes);
     i = end;
   }
   return outcomes;
+}
+
+async function writeRun(
+  client: Client,
+  action: WriteAction,
+  resources: Resource[],
+  start: number,
+  end: number,
+  opts: WriteOptions,
+  outcomes: Outcome[],
+): Promise<void> {
+  const run = resources.slice(start, end).map((r) => {
+    const c = structuredClone(r);
+    if (action === 'apply') delete c.metadata.resourceVersion;
+    return c;
+  });
+  const applyReadonly = (r: Resource) => action === 'apply' && r.kind === 'ClusterInformation';
+  const results = await client.createMany(run.filter((r) => !applyReadonly(r)));
+  const toReplace: number[] = [];
+  let k = 0;
+  for (let j = 0; j < run.length; j++) {
+    const idx = start + j;
+    const kind = run[j].kind;
+    if (applyReadonly(run[j])) {
+      outcomes[idx] = {
+        kind,
+        error: 'operation apply is not supported on ClusterInformation: resource is readonly',
+      };
+      continue;
+    }
+    const err = results[k++];
+    if (err === undefined) outcomes[idx] = { kind };
+    else if (isCalicoError(err, 'ALREADY_EXISTS') && action === 'create' && opts.skipExists)
+      outcomes[idx] = { kind };
+    else if (
+      (isCalicoError(err, 'ALREADY_EXISTS') || isCalicoError(err, 'OPERATION_NOT_SUPPORTED')) &&
+      action === 'apply'
+    ) {
+      toReplace.push(idx);
+    } else outcomes[idx] = { kind, error: errorText(err) };
+  }
+  let next = 0;
+  const worker = async () => {
+    while (next < toReplace.length) {
+      const idx = toReplace[next++];
+      try {
+        await replace(client, resources[idx]);
+        outcomes[idx] = { kind: resources[idx].kind };
+      } catch (e) {
+        outcomes[idx] = { kind: resources[idx].kind, error: errorText(e) };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, toReplace.length) }, worker));
 }
 
 async function writeOne(client: Client, action: WriteAction, r: Resource, opts: WriteOptions): Promise<void> {

@@ -2,8 +2,15 @@ import { CompareResult, CompareTarget, Etcd3, type ICompare, type IOptions, type
 // cockatiel is etcd3's fault-handling library; we replace its default policies (see below).
 import { noop } from 'cockatiel';
 import { DatastoreError } from '../../errors/index.js';
-import type { Backend, KV, ListResult, Watch, WatchOptions } from '../backend.js';
-import { KeyConflictError, KeyExistsError, KeyNotFoundError } from '../errors.js';
+import type { Backend, KV, ListResult, TxnOp, Watch, WatchOptions } from '../backend.js';
+import {
+  KeyConflictError,
+  KeyExistsError,
+  KeyNotFoundError,
+  TxnConflictError,
+  type TxnFailure,
+} from '../errors.js';
+import { checkTxnSize, txnFailure } from '../txn.js';
 import { failedWatch } from '../async-queue.js';
 import { prefixRange } from '../keys.js';
 import { classify, datastoreError, timeoutError } from './etcd-errors.js';
@@ -207,6 +214,52 @@ export class EtcdBackend implements Backend {
     // Revision 0 matches only a missing key, so a success always deleted something.
     if (!prev) throw new KeyNotFoundError(key);
     return toKV(prev);
+  }
+
+  async transact(ops: TxnOp[]): Promise<bigint> {
+    checkTxnSize(ops);
+    const compare: ICompare[] = [];
+    const success: object[] = [];
+    for (const o of ops) {
+      const key = Buffer.from(o.key);
+      if (o.op === 'create') {
+        compare.push({ key, target: CompareTarget.Version, result: CompareResult.Equal, version: 0 });
+        success.push({ request_put: { key, value: Buffer.from(o.value) } });
+        continue;
+      }
+      // Updates and deletes need the key present; with a revision, that exact revision.
+      compare.push({ key, target: CompareTarget.Version, result: CompareResult.Greater, version: 0 });
+      if (o.op === 'update' || o.revision !== undefined) {
+        compare.push({
+          key,
+          target: CompareTarget.Mod,
+          result: CompareResult.Equal,
+          mod_revision: String(o.revision),
+        });
+      }
+      success.push(
+        o.op === 'update'
+          ? { request_put: { key, value: Buffer.from(o.value) } }
+          : { request_delete_range: { key } },
+      );
+    }
+    const failure = ops.map((o) => ({ request_range: { key: Buffer.from(o.key) } }));
+    const res = await this.call(`transaction of ${ops.length} ops`, true, (opts) =>
+      this.kv.txn({ compare, success, failure } as Parameters<KVClient['txn']>[0], opts),
+    );
+    if (!res.succeeded) {
+      const failures: TxnFailure[] = [];
+      ops.forEach((o, index) => {
+        const raw = res.responses[index]?.response_range?.kvs[0];
+        const current = raw && toKV(raw);
+        const reason = txnFailure(o, current);
+        if (reason) failures.push({ index, key: o.key, reason, current });
+      });
+      // The failure branch reads at the compare's revision, so some op always explains it; be safe anyway.
+      if (failures.length === 0) failures.push({ index: -1, key: '(concurrent change)', reason: 'revision' });
+      throw new TxnConflictError(failures);
+    }
+    return BigInt(res.header.revision);
   }
 
   async deletePrefix(prefix: string): Promise<number> {

@@ -1,7 +1,14 @@
 import { DatastoreError } from '../../errors/index.js';
 import { AsyncQueue, failedWatch } from '../async-queue.js';
-import type { Backend, KV, ListResult, Watch, WatchEvent, WatchOptions } from '../backend.js';
-import { KeyConflictError, KeyExistsError, KeyNotFoundError } from '../errors.js';
+import type { Backend, KV, ListResult, TxnOp, Watch, WatchEvent, WatchOptions } from '../backend.js';
+import { checkTxnSize, txnFailure } from '../txn.js';
+import {
+  KeyConflictError,
+  KeyExistsError,
+  KeyNotFoundError,
+  TxnConflictError,
+  type TxnFailure,
+} from '../errors.js';
 import { compareKeys } from '../keys.js';
 
 /** One change as etcd would report it on a watch. */
@@ -74,6 +81,25 @@ export class MemoryBackend implements Backend {
     return { ...current };
   }
 
+  async transact(ops: TxnOp[]): Promise<bigint> {
+    this.check();
+    checkTxnSize(ops);
+    const failures: TxnFailure[] = [];
+    ops.forEach((o, index) => {
+      const current = this.data.get(o.key);
+      const f = txnFailure(o, current);
+      if (f) failures.push({ index, key: o.key, reason: f, current: current && { ...current } });
+    });
+    if (failures.length) throw new TxnConflictError(failures);
+    if (ops.length === 0) return this.rev;
+    this.rev++;
+    for (const o of ops) {
+      if (o.op === 'delete') this.remove(o.key, this.data.get(o.key)!);
+      else this.setAt(o.key, o.value);
+    }
+    return this.rev;
+  }
+
   async deletePrefix(prefix: string): Promise<number> {
     this.check();
     const doomed = this.snapshot(prefix);
@@ -135,6 +161,11 @@ export class MemoryBackend implements Backend {
 
   private write(key: string, value: string): KV {
     this.rev++;
+    return this.setAt(key, value);
+  }
+
+  /** Sets a key at the current revision (a transaction's writes share one revision). */
+  private setAt(key: string, value: string): KV {
     const prev = this.data.get(key);
     const kv: KV = {
       key,

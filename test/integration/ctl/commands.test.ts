@@ -68,7 +68,7 @@ describe('calicoctl commands on a real etcd', () => {
     r = await ctl(env, ['get', 'policy', 'allow-web', '-n', 'prod', '-o', 'yaml']);
     assert.match(r.stdout, /namespace: prod/);
     assert.match(r.stdout, /projectcalico.org\/tier: default/);
-    assert.match(r.stdout, /types:\n  - Ingress/);
+    assert.match(r.stdout, /types:\n {2}- Ingress/);
     r = await ctl(env, ['get', 'np', '-n', 'x', '-A']);
     assert.match(r.stderr, /cannot use both --namespace and --all-namespaces flags at the same time/);
     r = await ctl(
@@ -167,7 +167,7 @@ describe('calicoctl commands on a real etcd', () => {
     assert.equal(r.code, 0, r.stderr);
     assert.match(
       r.stdout,
-      /^Client Version:    v\d+\.\d+\.\d+\nGit commit:        \S+\nCluster Version:   \S+\nCluster Type:      \S+\n$/,
+      /^Client Version: {4}v\d+\.\d+\.\d+\nGit commit: {8}\S+\nCluster Version: {3}\S+\nCluster Type: {6}\S+\n$/,
     );
     r = await ctlBin(env, ['get', 'ippool', 'nope']);
     assert.equal(r.code, 1);

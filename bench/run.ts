@@ -1,0 +1,3 @@
+/** Runs every benchmark in turn. Each prints its table and writes bench/results/<name>.json. */
+const BENCHES = ['./datastore.js'];
+for (const b of BENCHES) await import(b);
