@@ -5,6 +5,7 @@ import { Client, ensureInitialized, type ResourceEvent } from '../../../src/clie
 import { EtcdBackend } from '../../../src/datastore/index.js';
 import { isCalicoError } from '../../../src/errors/index.js';
 import { startEtcd, type EtcdHandle } from '../../helpers/etcd.js';
+import { assertNoLeaks } from '../../helpers/leaks.js';
 
 const profile = (name: string, labels: Record<string, string> = {}): Resource => ({
   apiVersion: 'projectcalico.org/v3',
@@ -25,6 +26,7 @@ describe('resource client on a real etcd', () => {
   after(async () => {
     await client?.close();
     await etcd?.stop();
+    await assertNoLeaks();
   });
 
   it('two concurrent updates with the same resourceVersion: exactly one wins', async () => {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startEtcd, type EtcdHandle } from '../../helpers/etcd.js';
+import { assertNoLeaks } from '../../helpers/leaks.js';
 import { ctl } from '../../helpers/ctl.js';
 
 const pool = (name: string, spec: string) => `apiVersion: projectcalico.org/v3
@@ -97,6 +98,7 @@ describe('calicoctl rejects bad input and writes nothing', () => {
   });
   after(async () => {
     await etcd?.stop();
+    await assertNoLeaks();
   });
 
   for (const c of CASES) {

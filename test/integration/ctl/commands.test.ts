@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startEtcd, type EtcdHandle } from '../../helpers/etcd.js';
+import { assertNoLeaks } from '../../helpers/leaks.js';
 import { ctl, ctlBin } from '../../helpers/ctl.js';
 
 const NP = (name: string, ns?: string) => `apiVersion: projectcalico.org/v3
@@ -32,6 +33,7 @@ describe('calicoctl commands on a real etcd', () => {
   after(async () => {
     await etcd?.stop();
     if (dir) await rm(dir, { recursive: true, force: true });
+    await assertNoLeaks();
   });
 
   it('create, then create again fails unless --skip-exists', async () => {

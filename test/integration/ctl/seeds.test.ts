@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startEtcd, type EtcdHandle } from '../../helpers/etcd.js';
+import { assertNoLeaks } from '../../helpers/leaks.js';
 import { ctl } from '../../helpers/ctl.js';
 
 /** The seed resources named by the foundation issue. */
@@ -70,6 +71,7 @@ describe('calicoctl with the seed resources on a real etcd', () => {
   });
   after(async () => {
     await etcd?.stop();
+    await assertNoLeaks();
   });
 
   it('get ippool -o wide prints Calico columns and row', async () => {
