@@ -4,7 +4,7 @@
  * calicoctl, and what a Calico user expects to see. Replaced by the calico-lab demo later.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,51 +12,9 @@ import { startEtcd } from '../src/lab/etcd-server.js';
 
 const CALICOCTL = fileURLToPath(new URL('./calicoctl.js', import.meta.url));
 
-const SEEDS = `apiVersion: projectcalico.org/v3
-kind: IPPool
-metadata:
-  name: default-ipv4-ippool
-spec:
-  cidr: 10.244.0.0/16
-  ipipMode: CrossSubnet
-  natOutgoing: true
-  blockSize: 26
----
-apiVersion: projectcalico.org/v3
-kind: BGPConfiguration
-metadata:
-  name: default
-spec:
-  nodeToNodeMeshEnabled: false
-  asNumber: 64512
----
-apiVersion: projectcalico.org/v3
-kind: BGPPeer
-metadata:
-  name: peer-to-rrs
-spec:
-  nodeSelector: "!has(calico-route-reflector)"
-  peerSelector: has(calico-route-reflector)
----
-apiVersion: projectcalico.org/v3
-kind: BGPPeer
-metadata:
-  name: rrs-to-rrs
-spec:
-  nodeSelector: has(calico-route-reflector)
-  peerSelector: has(calico-route-reflector)
----
-apiVersion: projectcalico.org/v3
-kind: Node
-metadata:
-  name: node1
-  labels:
-    calico-route-reflector: ""
-spec:
-  bgp:
-    ipv4Address: 198.51.100.11/24
-    routeReflectorClusterID: 224.0.0.1
----
+const SEEDS =
+  readFileSync(new URL('../../examples/seeds.yaml', import.meta.url), 'utf8') +
+  `---
 apiVersion: projectcalico.org/v3
 kind: GlobalNetworkPolicy
 metadata:

@@ -1,56 +1,13 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { startEtcd, type EtcdHandle } from '../../helpers/etcd.js';
 import { assertNoLeaks } from '../../helpers/leaks.js';
 import { ctl } from '../../helpers/ctl.js';
 
 /** The seed resources named by the foundation issue. */
-const SEEDS = `
-apiVersion: projectcalico.org/v3
-kind: IPPool
-metadata:
-  name: default-ipv4-ippool
-spec:
-  cidr: 10.244.0.0/16
-  ipipMode: CrossSubnet
-  natOutgoing: true
-  blockSize: 26
----
-apiVersion: projectcalico.org/v3
-kind: BGPConfiguration
-metadata:
-  name: default
-spec:
-  nodeToNodeMeshEnabled: false
-  asNumber: 64512
----
-apiVersion: projectcalico.org/v3
-kind: BGPPeer
-metadata:
-  name: peer-to-rrs
-spec:
-  nodeSelector: "!has(calico-route-reflector)"
-  peerSelector: has(calico-route-reflector)
----
-apiVersion: projectcalico.org/v3
-kind: BGPPeer
-metadata:
-  name: rrs-to-rrs
-spec:
-  nodeSelector: has(calico-route-reflector)
-  peerSelector: has(calico-route-reflector)
----
-apiVersion: projectcalico.org/v3
-kind: Node
-metadata:
-  name: rr1
-  labels:
-    calico-route-reflector: ""
-spec:
-  bgp:
-    ipv4Address: 198.51.100.11/24
-    routeReflectorClusterID: 224.0.0.1
-`;
+/** The seed resources named by the foundation issue (also used by the demo). */
+const SEEDS = readFileSync(new URL('../../../../examples/seeds.yaml', import.meta.url), 'utf8');
 
 /** A tabwriter row with the widths written out by hand (text + 3 spaces, at least 5). */
 function row(cells: [string, number][]): string {
@@ -174,7 +131,7 @@ describe('calicoctl with the seed resources on a real etcd', () => {
     assert.equal(r.code, 0, r.stderr);
     const lines = r.stdout.split('\n');
     assert.match(lines[0], /^NAME\s+ASN\s+IPV4\s+IPV6\s+$/);
-    assert.match(lines[1], /^rr1\s+\(64512\)\s+198\.51\.100\.11\/24\s+$/);
+    assert.match(lines[1], /^node1\s+\(64512\)\s+198\.51\.100\.11\/24\s+$/);
   });
 
   it('etcd holds Calico keys with JSON values', async () => {
@@ -190,7 +147,7 @@ describe('calicoctl with the seed resources on a real etcd', () => {
       '/calico/resources/v3/projectcalico.org/bgppeers/peer-to-rrs',
       '/calico/resources/v3/projectcalico.org/bgppeers/rrs-to-rrs',
       '/calico/resources/v3/projectcalico.org/ippools/default-ipv4-ippool',
-      '/calico/resources/v3/projectcalico.org/nodes/rr1',
+      '/calico/resources/v3/projectcalico.org/nodes/node1',
       '/calico/resources/v3/projectcalico.org/clusterinformations/default',
       '/calico/resources/v3/projectcalico.org/tiers/default',
       '/calico/resources/v3/projectcalico.org/tiers/kube-admin',
@@ -235,7 +192,7 @@ describe('calicoctl with the seed resources on a real etcd', () => {
       ['bgpconfig', 'default'],
       ['bgppeer', 'peer-to-rrs'],
       ['bgppeer', 'rrs-to-rrs'],
-      ['node', 'rr1'],
+      ['node', 'node1'],
       ['tier', 'default'],
     ]) {
       const before = await ctl(env, ['get', kind, name, '-o', 'yaml']);
