@@ -69,8 +69,11 @@ export async function runWrite(io: CtlIO, action: WriteAction, opts: WriteOption
 
 /** Replacements in flight at once: each is a read and a CAS write, so a large file is latency-bound. */
 const CONCURRENCY = 32;
-/** Kinds whose create checks other objects of the same kind (pool overlap): written one by one. */
-const SEQUENTIAL_KINDS = new Set(['IPPool']);
+/**
+ * Written one by one, in their place in the input: IPPools (their create checks the other pools)
+ * and Tiers (policies later in the same input must find their tier). Batches never span them.
+ */
+const SEQUENTIAL_KINDS = new Set(['IPPool', 'Tier']);
 
 /**
  * create/apply: runs of ordinary kinds go through the client's batched createMany (one etcd
