@@ -23,9 +23,21 @@ import type { ResourceEvent, ResourceWatch } from './resource-events.js';
 import { kindRules, type KindRules } from './rules/index.js';
 import { fromStorage, toStorage } from './storage.js';
 
+/**
+ * What the resource rules need from IPAM. The client folder must not import src/ipam (imports flow
+ * ipam → client), so IPAM plugs these in; without them, deletes leave IPAM data as it is.
+ */
+export interface IPAMHooks {
+  /** IPPool delete (after disabling it): release every block affinity inside the pool's CIDR. */
+  releasePoolAffinities(cidr: string): Promise<void>;
+  /** Node delete: release the node's workload and tunnel addresses, then its block affinities. */
+  releaseNodeIPAM(node: string, addresses: string[]): Promise<void>;
+}
+
 export interface ClientOptions {
   /** Pause between disabling an IPPool and deleting it (Calico: 500 ms, so allocators notice). */
   poolDeleteDelayMs?: number;
+  ipamHooks?: IPAMHooks;
 }
 
 export interface ListOptions {
@@ -39,12 +51,15 @@ export interface ListOptions {
  */
 export class Client {
   readonly poolDeleteDelayMs: number;
+  /** Settable after construction: the IPAM client that provides them needs this client first. */
+  ipamHooks?: IPAMHooks;
 
   constructor(
     readonly backend: Backend,
     options: ClientOptions = {},
   ) {
     this.poolDeleteDelayMs = options.poolDeleteDelayMs ?? 500;
+    this.ipamHooks = options.ipamHooks;
   }
 
   kind(kind: string): KindDef {

@@ -20,7 +20,12 @@ export async function openClient(io: CtlIO, opts: GlobalOptions): Promise<Client
     explicitConfigFile: explicit,
     env: io.env,
   });
-  return new Client(createBackend(cfg));
+  const backend = createBackend(cfg);
+  const client = new Client(backend);
+  // Pool and node deletes release IPAM data through these hooks (the client cannot import IPAM).
+  const { IPAMClient } = await import('../ipam/ipam-client.js');
+  client.ipamHooks = new IPAMClient(backend, client).clientHooks();
+  return client;
 }
 
 /** Strips `v` and anything after the first `-`, as calicoctl's mismatch check does. */

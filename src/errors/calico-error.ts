@@ -14,7 +14,9 @@ export type ErrorCode =
   | 'SELECTOR_PARSE'
   | 'DECODE'
   | 'CONFIG'
-  | 'USAGE';
+  | 'USAGE'
+  /** IPAM could not do what was asked (no pool, block limit, retries exhausted, ...): see IPAMError.reason. */
+  | 'IPAM';
 
 export class CalicoError extends Error {
   constructor(

@@ -80,5 +80,8 @@ export interface IPAM {
 /** AutoAssign's "partial success is not an error": callers turn a short result into this text. */
 export function partialFulfillmentError(a: Assignment, family: 4 | 6): string | undefined {
   if (a.ips.length >= a.numRequested) return undefined;
-  return [`Assigned ${a.ips.length} out of ${a.numRequested} requested IPv${family} addresses`, ...a.msgs].join('; ');
+  return [
+    `Assigned ${a.ips.length} out of ${a.numRequested} requested IPv${family} addresses`,
+    ...a.msgs,
+  ].join('; ');
 }

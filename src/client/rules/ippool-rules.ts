@@ -33,16 +33,22 @@ export const ipPoolRules: KindRules = {
     c.throwIfErrors();
   },
 
-  /** Calico disables a pool first and waits, so allocators stop using it before it disappears. */
+  /**
+   * Calico disables a pool first and waits, so allocators stop using it before it disappears, then
+   * releases the pool's block affinities (blocks with addresses stay, unaffine).
+   */
   async beforeDelete(client, current, resourceVersion) {
     const spec = current.spec as unknown as PoolSpec;
-    if (spec.disabled) return resourceVersion;
-    const disabled: Resource = structuredClone(current);
-    (disabled.spec as unknown as PoolSpec).disabled = true;
-    if (resourceVersion) disabled.metadata.resourceVersion = resourceVersion;
-    const updated = await client.update(disabled);
-    if (client.poolDeleteDelayMs > 0) await new Promise((res) => setTimeout(res, client.poolDeleteDelayMs));
-    // Releasing the pool's block affinities belongs to IPAM (a later issue); blocks stay as they are.
-    return updated.metadata.resourceVersion;
+    let rv = resourceVersion;
+    if (!spec.disabled) {
+      const disabled: Resource = structuredClone(current);
+      (disabled.spec as unknown as PoolSpec).disabled = true;
+      if (resourceVersion) disabled.metadata.resourceVersion = resourceVersion;
+      const updated = await client.update(disabled);
+      if (client.poolDeleteDelayMs > 0) await new Promise((res) => setTimeout(res, client.poolDeleteDelayMs));
+      rv = updated.metadata.resourceVersion;
+    }
+    await client.ipamHooks?.releasePoolAffinities(spec.cidr);
+    return rv;
   },
 };

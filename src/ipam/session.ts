@@ -1,0 +1,53 @@
+/**
+ * One IPAM operation's context: the store, the config read at its start, one clock reading, the
+ * retry budget and the caller's abort signal. Every block read through a session is garbage
+ * collected in memory (cooldown expiry), so write paths persist the GC with their own CAS.
+ */
+import type { Client } from '../client/client.js';
+import type { CIDR } from '../net/index.js';
+import type { KV } from '../datastore/backend.js';
+import { garbageCollect } from './core/block.js';
+import type { IPAMConfig } from './model.js';
+import type { BlockKV, IPAMStore } from './store/ipam-store.js';
+
+export class Session {
+  constructor(
+    readonly store: IPAMStore,
+    readonly client: Client,
+    readonly cfg: IPAMConfig,
+    readonly now: Date,
+    /** Creation time for new blocks' sequence numbers, in ns. */
+    readonly nowNs: bigint,
+    readonly retries: number,
+    readonly signal?: AbortSignal,
+  ) {}
+
+  checkAbort(): void {
+    this.signal?.throwIfAborted();
+  }
+
+  gc(b: BlockKV): BlockKV {
+    garbageCollect(b.block, this.now, this.cfg.ipCooldownSeconds);
+    return b;
+  }
+
+  async readBlock(cidr: CIDR): Promise<BlockKV | undefined> {
+    this.checkAbort();
+    const b = await this.store.getBlock(cidr);
+    return b && this.gc(b);
+  }
+
+  fromKV(kv: KV): BlockKV {
+    return this.gc(this.store.blockFromKV(kv));
+  }
+
+  /**
+   * The block to retry with after a failed commit: the current value the transaction reported, a
+   * fresh copy of what we read when our revision still held, or undefined when it is gone.
+   */
+  afterConflict(b: BlockKV, current: KV | null | undefined): BlockKV | undefined {
+    if (current === null) return undefined;
+    if (current === undefined) return this.gc(this.store.redecode(b));
+    return this.fromKV(current);
+  }
+}
