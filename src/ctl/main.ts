@@ -1,7 +1,9 @@
 import { Command, CommanderError, Option } from 'commander';
 import { CalicoError } from '../errors/index.js';
+import { registerDatastoreCommands } from './commands/datastore/register.js';
 import { runDelete } from './commands/delete.js';
 import { runGet } from './commands/get.js';
+import { registerIpamCommands } from './commands/ipam/register.js';
 import { runLabel } from './commands/label.js';
 import { runPatch } from './commands/patch.js';
 import { runValidate } from './commands/validate.js';
@@ -87,6 +89,10 @@ function build(io: CtlIO): Command {
     .option('--client', 'print the client version only')
     .description('print client and cluster versions')
     .action(async (_o, c: Command) => runVersion(io, global(c) as never));
+
+  // calicoctl ipam (show, check, release, configure) and datastore migrate lock|unlock.
+  registerIpamCommands(program, io);
+  registerDatastoreCommands(program, io);
 
   return program;
 }
