@@ -243,6 +243,9 @@ describe('calicoctl ipam on a real etcd', () => {
     // A handle with no addresses, and an allocation whose handle record is gone.
     await client.backend.put(handleKey('stale-handle'), '{"block":{"10.65.0.0/26":1},"deleted":false}');
     await client.backend.delete(handleKey('k8s-pod-network.web-1'));
+    // A leak whose handle record is gone too.
+    await allocate('nohandle', 'node-1');
+    await client.backend.delete(handleKey('k8s-pod-network.nohandle'));
 
     const r = await run('ipam', 'check', '--show-problem-ips', '-o', (reportFile = join(dir, 'report.json')));
     assert.equal(r.code, 0, r.stderr);
@@ -254,7 +257,7 @@ describe('calicoctl ipam on a real etcd', () => {
     );
     assert.match(
       out,
-      /\nIPAM blocks record 9 allocations\.\n\nLoading all IPAM pools...\n {2}10\.65\.0\.0\/16\n {2}10\.70\.0\.0\/26\nFound 2 active IP pools\.\n\n/,
+      /\nIPAM blocks record 10 allocations\.\n\nLoading all IPAM pools...\n {2}10\.65\.0\.0\/16\n {2}10\.70\.0\.0\/26\nFound 2 active IP pools\.\n\n/,
     );
     assert.match(
       out,
@@ -262,10 +265,10 @@ describe('calicoctl ipam on a real etcd', () => {
     );
     assert.match(
       out,
-      /\n {2}node-1 has 7 allocations\n {2}ghost-node has 1 allocations\n {2}node-2 has 1 allocations\nNode with most allocations has 7; median is 1\n/,
+      /\n {2}node-1 has 8 allocations\n {2}ghost-node has 1 allocations\n {2}node-2 has 1 allocations\nNode with most allocations has 8; median is 1\n/,
     );
-    assert.match(out, /\nFound 4 IPs that are allocated in IPAM but not actually in use\.\n/);
-    for (const p of ['leaked-0', 'leaked-1', 'leaked-2', 'ghost-pod']) {
+    assert.match(out, /\nFound 5 IPs that are allocated in IPAM but not actually in use\.\n/);
+    for (const p of ['leaked-0', 'leaked-1', 'leaked-2', 'ghost-pod', 'nohandle']) {
       assert.ok(out.includes(`  ${ip[p]} leaked; attrs Main:k8s-pod-network.${p} Extra:`), p);
     }
     assert.match(
@@ -275,11 +278,11 @@ describe('calicoctl ipam on a real etcd', () => {
     assert.match(out, /\nFound 1 handles with no matching IPs \(and 8 handles with matches\)\.\n/);
     assert.match(
       out,
-      /\n {2}k8s-pod-network\.web-1 is in use in a block but doesn't exist\.\nFound 1 handles mentioned in blocks/,
+      /\n {2}k8s-pod-network\.nohandle is in use in a block but doesn't exist\.\n {2}k8s-pod-network\.web-1 is in use in a block but doesn't exist\.\nFound 2 handles mentioned in blocks/,
     );
     assert.match(
       out,
-      /\nFound 1 IPAM blocks affine to nodes that do not exist\.\nCheck complete; found 8 problems\.\n$/,
+      /\nFound 1 IPAM blocks affine to nodes that do not exist\.\nCheck complete; found 10 problems\.\n$/,
     );
 
     report = JSON.parse(await readFile(reportFile, 'utf8'));
@@ -287,10 +290,10 @@ describe('calicoctl ipam on a real etcd', () => {
     assert.equal(report.clusterGUID, (ci.spec as { clusterGUID: string }).clusterGUID);
     assert.equal(report.version, VERSION);
     assert.equal(report.datastoreLocked, false);
-    assert.equal(report.problems, 8);
+    assert.equal(report.problems, 10);
     assert.deepEqual(
       report.leakedIPs.map((l) => l.ip).sort(),
-      ['leaked-0', 'leaked-1', 'leaked-2', 'ghost-pod'].map((p) => ip[p]).sort(),
+      ['leaked-0', 'leaked-1', 'leaked-2', 'ghost-pod', 'nohandle'].map((p) => ip[p]).sort(),
     );
     const blocks = new Map((await ipam.listBlocks(4)).map((b) => [b.cidr, b.block]));
     for (const l of report.leakedIPs) {
@@ -303,7 +306,7 @@ describe('calicoctl ipam on a real etcd', () => {
       report.leakedHandles.map((h) => h.id),
       ['stale-handle'],
     );
-    assert.deepEqual(report.missingHandles, ['k8s-pod-network.web-1']);
+    assert.deepEqual(report.missingHandles, ['k8s-pod-network.nohandle', 'k8s-pod-network.web-1']);
     assert.deepEqual(
       report.orphanedBlocks.map((b) => b.node),
       ['ghost-node'],
@@ -388,9 +391,9 @@ describe('calicoctl ipam on a real etcd', () => {
     assert.equal(
       r.stdout,
       [
-        'Releasing 4 old IPs...',
+        'Releasing 5 old IPs...',
         '2 addresses marked as leaked in the report are in use or were re-allocated since; they were not released.',
-        'Released 2 IPs successfully',
+        'Released 3 IPs successfully',
         'Deleting 1 handles...',
         "Key: '.' = Deleted OK; 'x' = skip, handle missing/changed.",
         '.',
@@ -401,6 +404,7 @@ describe('calicoctl ipam on a real etcd', () => {
     );
     assert.equal(await ipam.getAssignmentAttributes(ip['leaked-0']), undefined);
     assert.equal(await ipam.getAssignmentAttributes(ip['ghost-pod']), undefined);
+    assert.equal(await ipam.getAssignmentAttributes(ip.nohandle), undefined);
     assert.equal((await ipam.getAssignmentAttributes(ip['leaked-1']))?.handleId, 'k8s-pod-network.newpod');
     assert.equal((await ipam.getAssignmentAttributes(ip['leaked-2']))?.handleId, 'k8s-pod-network.leaked-2');
     for (const p of ['web-0', 'web-1', 'owner', 'borrower']) {
@@ -412,7 +416,7 @@ describe('calicoctl ipam on a real etcd', () => {
     r = await run('ipam', 'release', '--from-report', reportFile);
     assert.match(
       r.stdout,
-      /^Releasing 4 old IPs\.\.\.\n2 addresses .*\nReleased 0 IPs successfully\n2 addresses marked as leaked in the report had already been cleaned up\.\n/,
+      /^Releasing 5 old IPs\.\.\.\n2 addresses .*\nReleased 0 IPs successfully\n3 addresses marked as leaked in the report had already been cleaned up\.\n/,
     );
     assert.match(r.stdout, /\nx\nReleased 0 handles; 1 skipped; 0 errors\.\n/);
 

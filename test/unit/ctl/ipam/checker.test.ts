@@ -29,9 +29,9 @@ const pool = (cidr: string, disabled = false): Resource => ({
   spec: { cidr, disabled },
 });
 
-async function run(showProblemIPs = false) {
+async function run(showProblemIPs = false, showAllIPs = false) {
   let out = '';
-  const c = new IPAMChecker((t) => (out += t), { showAllIPs: false, showProblemIPs });
+  const c = new IPAMChecker((t) => (out += t), { showAllIPs, showProblemIPs });
   await c.loadBlocks(async () => [
     block('10.65.0.0/26', 64, 'host:node-1', [
       [
@@ -144,6 +144,23 @@ describe('ipam check scan', () => {
     assert.match(
       out,
       /\n {2}10\.65\.0\.64\/26 is affine to gone, which does not exist \(1 allocations\)\.\n/,
+    );
+  });
+
+  it('--show-all-ips also prints every allocation, every use and every unused handle', async () => {
+    const { out } = await run(true, true);
+    assert.match(
+      out,
+      /\n IPAM block 10\.65\.0\.0\/26 affinity=host:node-1:\n {2}10\.65\.0\.0 allocated; attrs Main:vxlan-tunnel-addr-node-1 Extra:node=node-1,type=vxlanTunnelAddress\n/,
+    );
+    assert.match(
+      out,
+      /\nLoading all nodes\.\n {2}10\.65\.0\.0 belongs to Node\(node-1\)\nFound 1 node tunnel IPs\.\n/,
+    );
+    assert.match(out, /\n {2}10\.65\.0\.1 belongs to Workload\(default\/web\)\n/);
+    assert.match(
+      out,
+      /\n {2}k8s-pod-network\.stale doesn't have any active IPs\.\nFound 1 handles with no matching IPs/,
     );
   });
 
