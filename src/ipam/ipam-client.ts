@@ -41,6 +41,7 @@ import type {
 } from './ipam-interface.js';
 import type { AffinityType, AllocationBlock, BlockAffinityValue, IPAMConfig, IPAMHandle } from './model.js';
 import { releaseByHandle, releaseIPs } from './release.js';
+import { HostLock } from './host-lock.js';
 import { Session } from './session.js';
 import { IPAMStore, isCASConflict } from './store/ipam-store.js';
 
@@ -88,6 +89,7 @@ export class IPAMClient implements IPAM {
   private readonly clock: () => Date;
   private readonly systemClock: boolean;
   private readonly retries: number;
+  private readonly hostLock = new HostLock();
 
   constructor(client: Client, opts?: IPAMClientOptions);
   constructor(backend: Backend, client?: Client, opts?: IPAMClientOptions);
@@ -160,7 +162,12 @@ export class IPAMClient implements IPAM {
 
   // ---- assignment ---------------------------------------------------------------------------------
 
+  /** Serialised per host within this process (see host-lock.ts). */
   async autoAssign(args: AutoAssignArgs & AutoAssignExtraArgs): Promise<AutoAssignResult> {
+    return this.hostLock.run(args.hostname, () => this.autoAssignLocked(args));
+  }
+
+  private async autoAssignLocked(args: AutoAssignArgs & AutoAssignExtraArgs): Promise<AutoAssignResult> {
     for (const [n, what] of [
       [args.num4, 'num4'],
       [args.num6, 'num6'],
@@ -217,8 +224,10 @@ export class IPAMClient implements IPAM {
   }
 
   async assignIP(args: AssignIPArgs & { hostReservedAttr?: HostReservedAttr }): Promise<void> {
-    const s = await this.session();
-    await assignIP(s, args, await this.pools());
+    await this.hostLock.run(args.hostname, async () => {
+      const s = await this.session();
+      await assignIP(s, args, await this.pools());
+    });
   }
 
   // ---- release ------------------------------------------------------------------------------------

@@ -6,7 +6,14 @@
  */
 import { CalicoError } from '../../errors/index.js';
 import type { AllocationAttribute, AllocationBlock } from '../model.js';
-import { parseJSON, sortedRecord, stringifyJSON, type JSONObject, type JSONValue } from './json.js';
+import {
+  parseJSON,
+  sortedRecord,
+  stringifyJSON,
+  type JSONObject,
+  type JSONOut,
+  type JSONValue,
+} from './json.js';
 
 function bad(what: string): never {
   throw new CalicoError('DECODE', `invalid IPAM block: ${what}`);
@@ -93,8 +100,8 @@ export function decodeBlock(text: string): AllocationBlock {
   return b;
 }
 
-function encodeAttribute(a: AllocationAttribute): JSONObject {
-  const o: JSONObject = {};
+function encodeAttribute(a: AllocationAttribute): Record<string, JSONOut> {
+  const o: Record<string, JSONOut> = {};
   if (a.handle_id !== undefined) o.handle_id = a.handle_id;
   if (a.secondary && Object.keys(a.secondary).length) o.secondary = sortedRecord(a.secondary);
   if (a.alternateOwnerAttrs && Object.keys(a.alternateOwnerAttrs).length) {
@@ -105,7 +112,7 @@ function encodeAttribute(a: AllocationAttribute): JSONObject {
 }
 
 export function encodeBlock(b: AllocationBlock): string {
-  const o: JSONObject = { cidr: b.cidr, affinity: b.affinity };
+  const o: Record<string, JSONOut> = { cidr: b.cidr, affinity: b.affinity };
   if (b.affinity_claim_time) o.affinity_claim_time = b.affinity_claim_time;
   o.allocations = b.allocations;
   o.unallocated = b.unallocated;

@@ -86,7 +86,6 @@ export function newBlock(cidr: CIDR, opts: NewBlockOptions): AllocationBlock {
   const b: AllocationBlock = {
     cidr: `${formatIP({ family: c.family, value: c.addr })}/${c.prefix}`,
     affinity: opts.affinity,
-    affinity_claim_time: opts.claimTime,
     allocations,
     unallocated,
     attributes,
@@ -94,6 +93,7 @@ export function newBlock(cidr: CIDR, opts: NewBlockOptions): AllocationBlock {
     sequenceNumberForAllocation: {},
     deleted: false,
   };
+  if (opts.claimTime) b.affinity_claim_time = opts.claimTime;
   cidrCache.set(b, c);
   return b;
 }

@@ -232,8 +232,15 @@ function quote(s: string): string {
   return `${out}"`;
 }
 
-/** Compact JSON in Go's style; bigint as digits; object keys in insertion order; undefined omitted. */
-export function stringifyJSON(v: JSONValue | undefined): string {
+/** What stringifyJSON writes: JSON values, plus Maps for objects whose key order matters. */
+export type JSONOut =
+  JSONValue | ReadonlyMap<string, JSONOut> | JSONOut[] | { [key: string]: JSONOut | undefined };
+
+/**
+ * Compact JSON in Go's style; bigint as digits; undefined members omitted. Object keys come in
+ * property order, which JS puts integer-like keys first in; a Map keeps exactly its entry order.
+ */
+export function stringifyJSON(v: JSONOut | undefined): string {
   if (v === null || v === undefined) return 'null';
   switch (typeof v) {
     case 'boolean':
@@ -248,19 +255,20 @@ export function stringifyJSON(v: JSONValue | undefined): string {
   }
   if (Array.isArray(v)) return `[${v.map((x) => stringifyJSON(x)).join(',')}]`;
   const parts: string[] = [];
-  for (const [k, x] of Object.entries(v)) {
+  const entries = v instanceof Map ? [...(v as ReadonlyMap<string, JSONOut>)] : Object.entries(v);
+  for (const [k, x] of entries) {
     if (x !== undefined) parts.push(`${quote(k)}:${stringifyJSON(x)}`);
   }
   return `{${parts.join(',')}}`;
 }
 
-/** Go marshals map keys sorted by byte order; our records keep insertion order, so sort first. */
-export function sortedRecord<T extends JSONValue>(r: Record<string, T>): Record<string, T> {
-  const out: Record<string, T> = {};
-  for (const k of Object.keys(r).sort(byteOrder)) {
-    Object.defineProperty(out, k, { value: r[k], enumerable: true, writable: true, configurable: true });
-  }
-  return out;
+/** Go marshals map keys sorted by byte order (so "10" before "2"): a Map in that order. */
+export function sortedRecord<T extends JSONOut>(r: Readonly<Record<string, T>>): Map<string, T> {
+  return new Map(
+    Object.keys(r)
+      .sort(byteOrder)
+      .map((k) => [k, r[k]] as const),
+  );
 }
 
 export function byteOrder(a: string, b: string): number {
