@@ -14,10 +14,10 @@ import { readFile } from 'node:fs/promises';
 import type { ClusterInformationSpec } from '../../../api/index.js';
 import type { Client } from '../../../client/index.js';
 import { isCalicoError } from '../../../errors/index.js';
-import { isIPAMError } from '../../../ipam/errors.js';
 import type { IPAMClient } from '../../../ipam/ipam-client.js';
-import type { IPAM, ReleaseOptions } from '../../../ipam/ipam-interface.js';
+import type { ReleaseOptions } from '../../../ipam/ipam-interface.js';
 import { handleKey } from '../../../ipam/model.js';
+import { formatIP, nthAddress, parseCIDR } from '../../../net/index.js';
 import { VERSION } from '../../../version.js';
 import type { GlobalOptions } from '../../context.js';
 import { CommandError, type CtlIO } from '../../io.js';
@@ -116,35 +116,58 @@ async function addressesInUse(client: Client): Promise<Set<string>> {
 
 type Verdict = 'release' | 'gone' | 'changed';
 
-/** Is the reported leak still exactly what the report saw, and still unused? */
-async function recheck(ipam: IPAM, leak: LeakedAllocation, inUse: Set<string>): Promise<Verdict> {
-  if (inUse.has(leak.ip)) return 'changed';
-  let info;
-  try {
-    info = await ipam.getAssignmentAttributes(leak.ip);
-  } catch (e) {
-    if (isIPAMError(e, 'inCooldown') || isCalicoError(e, 'NOT_FOUND') || isIPAMError(e, 'notInPool'))
-      return 'gone';
-    throw e;
+interface CurrentAllocation {
+  handle?: string;
+  sequenceNumber: bigint;
+  cooling: boolean;
+}
+
+/** Every allocated address as the blocks hold it now (one listing, however many leaks). */
+async function currentAllocations(ipam: IPAMClient): Promise<Map<string, CurrentAllocation>> {
+  const out = new Map<string, CurrentAllocation>();
+  for (const b of await listBlocks(ipam)) {
+    const cidr = parseCIDR(b.cidr);
+    b.allocations.forEach((idx, ord) => {
+      if (idx === null || idx === undefined) return;
+      const a = b.attributes[idx] ?? {};
+      out.set(formatIP(nthAddress(cidr, ord)), {
+        handle: a.handle_id,
+        sequenceNumber: b.sequenceNumberForAllocation?.[String(ord)] ?? 0n,
+        cooling: a.releasedAt !== undefined && a.handle_id === undefined,
+      });
+    });
   }
-  if (!info || info.inCooldown) return 'gone';
-  if (info.handleId !== leak.handle || info.sequenceNumber !== BigInt(leak.sequenceNumber)) return 'changed';
+  return out;
+}
+
+/** Is the reported leak still exactly what the report saw, and still unused? */
+function recheck(
+  leak: LeakedAllocation,
+  current: Map<string, CurrentAllocation>,
+  inUse: Set<string>,
+): Verdict {
+  if (inUse.has(leak.ip)) return 'changed';
+  const cur = current.get(leak.ip);
+  if (!cur || cur.cooling) return 'gone';
+  if (cur.handle !== leak.handle || cur.sequenceNumber !== BigInt(leak.sequenceNumber)) return 'changed';
   return 'release';
 }
 
 async function releaseLeakedIPs(
   io: CtlIO,
   client: Client,
-  ipam: IPAM,
+  ipam: IPAMClient,
   leaks: LeakedAllocation[],
 ): Promise<void> {
   io.stdout(`Releasing ${leaks.length} old IPs...\n`);
+  // Uses first, then allocations: an address taken between the two reads shows up as changed.
   const inUse = await addressesInUse(client);
+  const current = await currentAllocations(ipam);
   const byBlock = new Map<string, ReleaseOptions[]>();
   let gone = 0;
   let changed = 0;
   for (const leak of leaks) {
-    const verdict = await recheck(ipam, leak, inUse);
+    const verdict = recheck(leak, current, inUse);
     if (verdict === 'gone') gone++;
     else if (verdict === 'changed') changed++;
     else {
