@@ -105,10 +105,12 @@ export class IPAMChecker {
     const blockHost = hostOf(b.affinity);
     const sec = attr?.secondary ?? {};
     const node = sec.node || blockHost;
+    const windows = attr?.handle_id === WINDOWS_RESERVED_HANDLE;
     const a: Allocation = {
       ip,
       block: b.cidr,
       ordinal: ord,
+      handle: windows ? undefined : attr?.handle_id,
       sequenceNumber: (b.sequenceNumberForAllocation?.[String(ord)] ?? 0n).toString(),
       node: node || undefined,
       pod: sec.pod || undefined,
@@ -119,12 +121,8 @@ export class IPAMChecker {
       attr: attr ?? {},
       inUse: false,
     };
-    if (attr?.handle_id === WINDOWS_RESERVED_HANDLE) {
-      this.recordInUse({ ip, owner: 'Reserved for Windows' });
-    } else if (attr?.handle_id !== undefined) {
-      a.handle = attr.handle_id;
-      this.inUseHandles.add(attr.handle_id);
-    }
+    if (windows) this.recordInUse({ ip, owner: 'Reserved for Windows' });
+    else if (a.handle !== undefined) this.inUseHandles.add(a.handle);
     this.allocations.set(ip, [...(this.allocations.get(ip) ?? []), a]);
     this.byNode.set(node, (this.byNode.get(node) ?? 0) + 1);
     if (this.opts.showAllIPs) this.print(`  ${ip} allocated; attrs ${formatAttrs(attr)}\n`);

@@ -178,6 +178,24 @@ describe('ipam check scan', () => {
     assert.match(out, /IPAM blocks record 0 allocations\./);
   });
 
+  it('treats Windows-reserved block edges as in use, without a handle to look for', async () => {
+    let out = '';
+    const c = new IPAMChecker((t) => (out += t), { showAllIPs: false, showProblemIPs: false });
+    const reserved = { handle_id: 'windows-reserved-ipam-handle', secondary: { note: 'windows host rsvd' } };
+    await c.loadBlocks(async () => [
+      block('10.65.0.0/26', 64, 'host:n', [
+        [0, reserved],
+        [63, reserved],
+      ]),
+    ]);
+    await c.loadPools(async () => []);
+    await c.loadNodes(async () => [node('n')]);
+    await c.loadWorkloads(async () => []);
+    await c.loadHandles(async () => []);
+    assert.equal(c.scan().problems, 0);
+    assert.match(out, /\nWorkloads and nodes are using 2 IPs\.\n/);
+  });
+
   it('formats attributes as Calico does', () => {
     assert.equal(formatAttrs({ handle_id: 'h', secondary: { b: '2', a: '1' } }), 'Main:h Extra:a=1,b=2');
     assert.equal(formatAttrs({}), 'Main:<none> Extra:');
