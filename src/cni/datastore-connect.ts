@@ -45,5 +45,8 @@ export async function connectDatastore(
   });
   const backend = createBackend(cfg, opts);
   const client = new Client(backend);
-  return { client, ipam: new IPAMClient(client), close: () => client.close() };
+  const ipam = new IPAMClient(client);
+  // Pool and node deletes through this client then clean IPAM up, as everywhere else.
+  client.ipamHooks = ipam.clientHooks();
+  return { client, ipam, close: () => client.close() };
 }

@@ -2,14 +2,17 @@
  * The process side of the plugins: turn argv, the environment and stdin into a CniRequest, run it,
  * print the response, exit. The datastore modules load only when a command needs them.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { VERSION } from '../version.js';
 import { CNI_COMMANDS, runCni } from './dispatch.js';
 import { createCniDeps } from './deps.js';
 import type { CniCommand, CniHooks, CniRequest, PluginName } from './types.js';
 import { SUPPORTED_VERSIONS } from './versions.js';
 
-/** Test-only: write the assigned addresses to this file, then hang (the test SIGKILLs us). */
+/**
+ * Test-only hook: after IPAM assigned, write "<pid>\n<addresses…>" to this file, then wait until
+ * "<file>.continue" appears (tests SIGKILL us meanwhile, or stop etcd and let us go on).
+ */
 export const PAUSE_AFTER_IPAM_ENV = 'CALICO_TS_CNI_TEST_PAUSE_AFTER_IPAM';
 
 function processEnv(): Record<string, string> {
@@ -27,8 +30,8 @@ function testHooks(): CniHooks | undefined {
   if (!marker) return undefined;
   return {
     async afterIpamAssigned(ips: string[]): Promise<void> {
-      writeFileSync(marker, ips.join('\n') + '\n');
-      await new Promise<never>(() => setInterval(() => undefined, 60_000));
+      writeFileSync(marker, [String(process.pid), ...ips].join('\n') + '\n');
+      while (!existsSync(`${marker}.continue`)) await new Promise((r) => setTimeout(r, 20));
     },
   };
 }
