@@ -1,0 +1,271 @@
+/**
+ * IPAM benchmark, on one etcd, ratios within the same run:
+ *  1. Throughput: allocations per second for 10 concurrent "hosts" (10 IPAM clients, each with its
+ *     own etcd connection and host name, one address per call as the CNI plugin asks) against the
+ *     raw rate of single-key compare-and-swap transactions from 10 etcd3 clients (one key each,
+ *     so no conflicts), the same count. Goal: ≥ 0.5× (an allocation writes a block and a handle).
+ *  2. Scale: median latency of one allocation from an affine block with free space, on an empty
+ *     pool and with 1,000 blocks in the pool (claimed by 1,000 other hosts). Must not grow.
+ * Bounded in time: each phase stops at its budget.
+ */
+import { Etcd3 } from 'etcd3';
+import { Client, ensureInitialized } from '../src/client/index.js';
+import { EtcdBackend } from '../src/datastore/index.js';
+import { IPAMClient } from '../src/ipam/index.js';
+import type { IPAM } from '../src/ipam/ipam-interface.js';
+import { IPAM_ROOT, blockPrefix } from '../src/ipam/model.js';
+import { startEtcd, type EtcdHandle } from '../src/lab/etcd-server.js';
+import { median, printTable, writeResults, type Row } from './stats.js';
+
+const HOSTS = 10;
+const PER_HOST = Number(process.env.BENCH_IPAM_PER_HOST ?? 100);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const SEED_BLOCKS = Number(process.env.BENCH_IPAM_BLOCKS ?? 1000);
+const LATENCY_SAMPLES = 25;
+const POOL = '10.128.0.0/12'; // 16,384 blocks of /26: claiming stays cheap with 1,000 taken
+const PHASE_BUDGET_MS = Number(process.env.BENCH_IPAM_BUDGET_MS ?? 90_000);
+
+/** A value the size of a stored /26 block with a few allocations (what an allocation rewrites). */
+const BLOCK_SIZED_VALUE = JSON.stringify({
+  cidr: '10.128.0.0/26',
+  affinity: 'host:bench-host-0',
+  allocations: Array.from({ length: 64 }, (_, i) => (i < 8 ? i : null)),
+  unallocated: Array.from({ length: 56 }, (_, i) => i + 8),
+  attributes: Array.from({ length: 8 }, (_, i) => ({
+    handle_id: `k8s-pod-network.${'0'.repeat(56)}${i}`,
+    secondary: {
+      namespace: 'default',
+      node: 'bench-host-0',
+      pod: `pod-${i}`,
+      timestamp: new Date().toISOString(),
+    },
+  })),
+  sequenceNumber: 1,
+});
+
+const seedHost = (i: number): string => `seed-${String(i).padStart(4, '0')}`;
+
+interface Host {
+  backend: EtcdBackend;
+  ipam: IPAM;
+  name: string;
+}
+
+async function openHost(etcd: EtcdHandle, name: string): Promise<Host> {
+  const backend = new EtcdBackend({ endpoints: etcd.endpoints });
+  return { backend, ipam: new IPAMClient(new Client(backend)), name };
+}
+
+async function resetIpam(admin: EtcdBackend): Promise<void> {
+  await admin.deletePrefix(`${IPAM_ROOT}/`);
+}
+
+/** N single-key CAS transactions, `HOSTS` clients in parallel, each on its own key. */
+async function rawCas(clients: Etcd3[], total: number): Promise<number> {
+  const per = Math.ceil(total / clients.length);
+  const t0 = performance.now();
+  await Promise.all(
+    clients.map(async (c, i) => {
+      const key = `/bench/cas/${i}`;
+      let rev = BigInt((await c.put(key).value(BLOCK_SIZED_VALUE).exec()).header.revision);
+      for (let k = 0; k < per; k++) {
+        const r = await c
+          .if(key, 'Mod', '==', rev.toString())
+          .then(c.put(key).value(BLOCK_SIZED_VALUE))
+          .commit();
+        if (!r.succeeded) throw new Error('unexpected CAS conflict on a private key');
+        rev = BigInt(r.header.revision);
+      }
+    }),
+  );
+  return performance.now() - t0;
+}
+
+/** `PER_HOST` allocations per host, hosts in parallel, one address per call; returns ms. */
+async function allocations(
+  hosts: Host[],
+  round: number,
+  deadline: number,
+): Promise<{ ms: number; count: number }> {
+  let count = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    hosts.map(async (h) => {
+      for (let k = 0; k < PER_HOST && Date.now() < deadline; k++) {
+        const r = await h.ipam.autoAssign({
+          num4: 1,
+          num6: 0,
+          handleId: `bench.${h.name}.${round}.${k}`,
+          hostname: h.name,
+          intendedUse: 'Workload',
+          ipv4Pools: [POOL],
+        });
+        if (r.ipv4.ips.length !== 1) throw new Error(`no address for ${h.name}: ${r.ipv4.msgs.join('; ')}`);
+        count++;
+      }
+    }),
+  );
+  return { ms: performance.now() - t0, count };
+}
+
+async function assignOne(h: Host, handle: string): Promise<number> {
+  const t0 = performance.now();
+  const r = await h.ipam.autoAssign({
+    num4: 1,
+    num6: 0,
+    handleId: handle,
+    hostname: h.name,
+    intendedUse: 'Workload',
+    ipv4Pools: [POOL],
+  });
+  if (r.ipv4.ips.length !== 1) throw new Error(`no address for ${h.name}: ${r.ipv4.msgs.join('; ')}`);
+  return performance.now() - t0;
+}
+
+/** One warm-up allocation (claims the host's block), then timed ones from that affine block. */
+async function affineLatency(h: Host, tag: string): Promise<number[]> {
+  await assignOne(h, `bench.${h.name}.${tag}.warm`);
+  const out: number[] = [];
+  for (let i = 0; i < LATENCY_SAMPLES; i++) out.push(await assignOne(h, `bench.${h.name}.${tag}.${i}`));
+  return out;
+}
+
+async function main(): Promise<void> {
+  const etcd = await startEtcd();
+  const admin = new EtcdBackend({ endpoints: etcd.endpoints });
+  const casClients = Array.from({ length: HOSTS }, () => new Etcd3({ hosts: etcd.endpoints }));
+  const hosts: Host[] = [];
+  const extra: Host[] = [];
+  try {
+    const client = new Client(admin);
+    await ensureInitialized(client, 'bench', '');
+    await client.create({
+      apiVersion: 'projectcalico.org/v3',
+      kind: 'IPPool',
+      metadata: { name: 'bench-pool' },
+      spec: { cidr: POOL, blockSize: 26, ipipMode: 'Never', vxlanMode: 'Never', natOutgoing: false },
+    });
+    // Every host that allocates is a registered Node (IPAM reads its labels for pool selectors).
+    const nodeNames = [
+      ...Array.from({ length: HOSTS }, (_, i) => `bench-host-${i}`),
+      'bench-latency-a',
+      'bench-latency-b',
+      ...Array.from({ length: SEED_BLOCKS }, (_, i) => seedHost(i)),
+    ];
+    const created = await client.createMany(
+      nodeNames.map((name) => ({
+        apiVersion: 'projectcalico.org/v3',
+        kind: 'Node',
+        metadata: { name },
+        spec: {},
+      })),
+    );
+    const failed = created.find((e) => e !== undefined);
+    if (failed) throw failed;
+    for (let i = 0; i < HOSTS; i++) hosts.push(await openHost(etcd, `bench-host-${i}`));
+
+    // ---- 1. throughput, alternating anchor and ours; IPAM state reset before each round.
+    const casMs: number[] = [];
+    const allocMs: number[] = [];
+    const casRate: number[] = [];
+    const allocRate: number[] = [];
+    const deadline = Date.now() + PHASE_BUDGET_MS;
+    for (let round = 0; round < ROUNDS && Date.now() < deadline; round++) {
+      await resetIpam(admin);
+      const a = await allocations(hosts, round, deadline);
+      if (a.count === 0) break;
+      const cas = await rawCas(casClients, a.count);
+      allocMs.push(a.ms);
+      casMs.push(cas);
+      allocRate.push((a.count / a.ms) * 1000);
+      casRate.push((a.count / cas) * 1000);
+    }
+
+    // ---- 2. scale: an empty pool, then 1,000 blocks claimed by other hosts.
+    await resetIpam(admin);
+    const hostA = await openHost(etcd, 'bench-latency-a');
+    const hostB = await openHost(etcd, 'bench-latency-b');
+    extra.push(hostA, hostB);
+    const empty = await affineLatency(hostA, 'empty');
+    const seedDeadline = Date.now() + PHASE_BUDGET_MS;
+    let next = 0;
+    await Promise.all(
+      hosts.map(async (h) => {
+        while (next < SEED_BLOCKS && Date.now() < seedDeadline) {
+          const i = next++;
+          // A different host name per allocation: each one claims a block of its own.
+          const r = await h.ipam.autoAssign({
+            num4: 1,
+            num6: 0,
+            handleId: `bench.seed.${i}`,
+            hostname: seedHost(i),
+            intendedUse: 'Workload',
+            ipv4Pools: [POOL],
+          });
+          if (r.ipv4.ips.length !== 1) throw new Error(`seed ${i}: ${r.ipv4.msgs.join('; ')}`);
+        }
+      }),
+    );
+    const blocks = (await admin.list(blockPrefix(4))).items.length;
+    const fullB = await affineLatency(hostB, 'full');
+    const fullA: number[] = [];
+    for (let i = 0; i < LATENCY_SAMPLES; i++)
+      fullA.push(await assignOne(hostA, `bench.${hostA.name}.again.${i}`));
+
+    const rows: Row[] = [
+      { name: `raw etcd CAS txn x${HOSTS} clients (ms per round)`, samples: casMs },
+      {
+        name: `IPAM autoAssign x${HOSTS} hosts (ms per round)`,
+        samples: allocMs,
+        anchor: `raw etcd CAS txn x${HOSTS} clients (ms per round)`,
+      },
+      { name: 'one allocation, affine block, empty pool', samples: empty },
+      {
+        name: `one allocation, new host, ${blocks} blocks`,
+        samples: fullB,
+        anchor: 'one allocation, affine block, empty pool',
+      },
+      {
+        name: `one allocation, same host, ${blocks} blocks`,
+        samples: fullA,
+        anchor: 'one allocation, affine block, empty pool',
+      },
+    ];
+    printTable(
+      `ipam: ${HOSTS} hosts x ${PER_HOST} allocations, ${casMs.length} rounds; scale with ${blocks} blocks`,
+      rows,
+    );
+    const throughputRatio = median(allocRate) / median(casRate);
+    process.stdout.write(
+      `\nallocations/s ${median(allocRate).toFixed(0)} vs raw CAS txns/s ${median(casRate).toFixed(0)}: ${throughputRatio.toFixed(2)}x (goal >= 0.5x)\n`,
+    );
+    const out = writeResults('ipam', {
+      benchmark: 'ipam',
+      date: new Date().toISOString(),
+      hosts: HOSTS,
+      allocationsPerHost: PER_HOST,
+      rounds: casMs.length,
+      blocksInPool: blocks,
+      allocationsPerSecond: { median: median(allocRate), samples: allocRate },
+      rawCasTxnsPerSecond: { median: median(casRate), samples: casRate },
+      throughputRatio,
+      rows: rows.map((r) => ({
+        name: r.name,
+        medianMs: median(r.samples),
+        samplesMs: r.samples.map((x) => Math.round(x * 100) / 100),
+        anchor: r.anchor ?? null,
+        ratioToAnchor: r.anchor
+          ? median(r.samples) / median(rows.find((a) => a.name === r.anchor)!.samples)
+          : null,
+      })),
+    });
+    process.stdout.write(`wrote ${out}\n`);
+  } finally {
+    for (const h of [...hosts, ...extra]) await h.backend.close();
+    for (const c of casClients) c.close();
+    await admin.close();
+    await etcd.stop();
+  }
+}
+
+await main();
