@@ -38,7 +38,13 @@ export function renderBirdConfig(input: BirdInput): string {
   }
 
   const perFamily = families.map(({ family, local }) => {
-    const policy = familyPolicy(cluster, family, input.ipPools, input.blocks);
+    const policy = familyPolicy(
+      cluster,
+      family,
+      input.ipPools,
+      input.blocks,
+      opts.staticBlockRoutes !== false,
+    );
     const peers = computePeers(cluster, family, input.bgpPeers, input.secrets);
     return { family, local, policy, peers };
   });
@@ -47,7 +53,7 @@ export function renderBirdConfig(input: BirdInput): string {
     L.push(`# ---- IPv${f.family} route policy ----`, '');
     L.push(...renderPolicy(f.policy));
     const reachable = reachableByRoutes(f.family, f.peers);
-    const statics = staticRoutes(f.policy, opts.staticBlockRoutes !== false, reachable);
+    const statics = staticRoutes(f.policy, reachable);
     if (statics.length) L.push(...renderStatic(f.policy, statics), '');
   }
 
@@ -65,7 +71,8 @@ export function renderBirdConfig(input: BirdInput): string {
     L.push(`  scan time ${k.scanTime ?? 2};`);
     if (k.gracefulRestart !== false) L.push(`  graceful restart;`);
     if (k.mergePaths !== false) L.push(`  merge paths on;`);
-    L.push(`  metric ${k.metric ?? 0}; # 0: each route's krt_metric decides`);
+    // One fixed metric: BIRD 2 replaces its routes in place only while the metric stays the same.
+    L.push(`  metric ${k.metric ?? f.policy.priority};`);
     L.push(`}`, '');
   }
   L.push(`protocol device {`);

@@ -66,6 +66,8 @@ export interface FamilyPolicy {
   reflectedServiceRanges: string[];
   communities: { cidr: string; statements: string[] }[];
   programClusterRoutes: string;
+  /** This host's blocks are also originated by `protocol static` (see BirdRenderOptions.staticBlockRoutes). */
+  staticBlocks: boolean;
 }
 
 export function familyPolicy(
@@ -73,6 +75,7 @@ export function familyPolicy(
   family: IPFamily,
   pools: readonly IPPool[],
   blocks: readonly string[],
+  staticBlocks: boolean,
 ): FamilyPolicy {
   const g = cluster.global;
   const priority =
@@ -104,6 +107,7 @@ export function familyPolicy(
     reflectedServiceRanges: [...ranges(g.serviceLoadBalancerIPs), ...ranges(g.serviceExternalIPs)],
     communities: communityStatements(cluster, family),
     programClusterRoutes: cluster.setting('programClusterRoutes') ?? 'EnabledNoEncapOnly',
+    staticBlocks,
   };
 }
 
@@ -184,15 +188,21 @@ export function renderPolicy(p: FamilyPolicy): string[] {
   L.push(`function ${n.aggr}() {`);
   if (p.blocks.length === 0) L.push(`  # No blocks are affine to this host.`);
   for (const b of p.blocks) {
-    L.push(`  if ( net = ${b} ) then { accept; }`);
+    // With BIRD's own blackhole for the block, Felix's (learned from the kernel) would be a second path.
+    if (p.staticBlocks && !isHostRoute(b))
+      L.push(`  if ( net = ${b} ) then { if ( source = RTS_STATIC ) then { accept; } reject; }`);
+    else L.push(`  if ( net = ${b} ) then { accept; }`);
     L.push(`  if ( net ~ ${b} ) then { if ( krt_metric < ${prio} ) then { accept; } reject; }`);
   }
   L.push(`}`, '');
 
   L.push(`# What this host advertises to its BGP peers (the caller rejects everything else).`);
   L.push(`function ${n.exportFn}(bool internal_peer) {`);
-  L.push(`  # Priorities travel as LOCAL_PREF = ${MAX_PRIORITY} - kernel metric.`);
-  L.push(`  if ( !defined(krt_metric) ) then {`);
+  L.push(
+    `  # Priorities travel as LOCAL_PREF = ${MAX_PRIORITY} - kernel metric; metric 0 (Linux's unset) is normal.`,
+  );
+  L.push(`  if ( !defined(krt_metric) ) then { krt_metric = 0; }`);
+  L.push(`  if ( krt_metric = 0 ) then {`);
   L.push(`    krt_metric = ${prio};`);
   L.push(
     `    if ( source = RTS_BGP && defined(bgp_local_pref) && bgp_local_pref <= ${MAX_PRIORITY} ) then {`,
@@ -245,12 +255,6 @@ export function renderPolicy(p: FamilyPolicy): string[] {
   L.push(`  # Block blackholes are Felix's; service ranges are advertised, never programmed.`);
   L.push(`  if ( source = RTS_STATIC && dest = RTD_BLACKHOLE ) then { reject; }`);
   for (const s of p.serviceRanges) L.push(`  if ( net ~ ${s.cidr} ) then { reject; } # ${s.what}`);
-  L.push(`  if ( source = RTS_BGP && !defined(krt_metric) ) then {`);
-  L.push(`    krt_metric = ${prio};`);
-  L.push(`    if ( defined(bgp_local_pref) && bgp_local_pref > ${MAX_PRIORITY - prio} ) then {`);
-  L.push(`      krt_metric = ${MAX_PRIORITY} - bgp_local_pref;`);
-  L.push(`    }`);
-  L.push(`  }`);
   for (const pool of p.pools) {
     if (birdProgramsPool(pool, p.programClusterRoutes)) {
       L.push(`  if ( net ~ ${pool.cidr} ) then { accept; } # no-encap IP pool: BIRD programs its routes`);
@@ -270,16 +274,19 @@ export function renderPolicy(p: FamilyPolicy): string[] {
 }
 
 /** `protocol static` routes: this host's blocks, service ranges, and peers' reachableBy gateways. */
-export function staticRoutes(p: FamilyPolicy, withBlocks: boolean, reachable: StaticRoute[]): StaticRoute[] {
+export function staticRoutes(p: FamilyPolicy, reachable: StaticRoute[]): StaticRoute[] {
   const out: StaticRoute[] = [];
-  const host = p.family === 4 ? 32 : 128;
-  if (withBlocks) {
+  if (p.staticBlocks) {
     for (const b of p.blocks) {
       // A /32 block is one workload address: its own route on the cali interface covers it.
-      if (!b.endsWith(`/${host}`)) out.push({ cidr: b, comment: 'block affine to this host' });
+      if (!isHostRoute(b)) out.push({ cidr: b, comment: 'block affine to this host' });
     }
   }
   for (const s of p.serviceRanges) out.push({ cidr: s.cidr, comment: s.what });
   out.push(...reachable);
   return out;
+}
+
+function isHostRoute(cidr: string): boolean {
+  return cidr.endsWith('/32') || cidr.endsWith('/128');
 }

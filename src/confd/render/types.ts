@@ -22,8 +22,8 @@ export interface KernelProtocolOptions {
   /** Seconds between full kernel table scans (changes also arrive by netlink at once). Default 2. */
   scanTime?: number;
   /**
-   * Kernel metric for every route BIRD writes; 0 (the default) lets each route's `krt_metric` decide,
-   * which is how the normal route priority (1024) and elevated routes reach the kernel.
+   * Kernel metric of every route BIRD writes. Default: the normal route priority (1024). One fixed
+   * value, because BIRD 2 replaces a kernel route in place only while its metric stays the same.
    */
   metric?: number;
   /** Learn routes others added (Felix's blackholes, workload /32s) so they can be exported. Default true. */

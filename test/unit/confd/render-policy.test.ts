@@ -6,10 +6,11 @@ import { bgpConfig, block, fn, input, pool } from './fixtures.js';
 describe('renderBirdConfig: route policy', () => {
   it("exports only this host's blocks, aggregated; more-specifics only when elevated", () => {
     const text = renderBirdConfig(input('h1', { blocks: ['10.244.1.0/26', '10.244.1.64/26'] }));
+    // The block itself leaves once, from BIRD's static blackhole (not again as Felix's kernel route).
     assert.deepEqual(fn(text, 'calico_aggr'), [
-      'if ( net = 10.244.1.0/26 ) then { accept; }',
+      'if ( net = 10.244.1.0/26 ) then { if ( source = RTS_STATIC ) then { accept; } reject; }',
       'if ( net ~ 10.244.1.0/26 ) then { if ( krt_metric < 1024 ) then { accept; } reject; }',
-      'if ( net = 10.244.1.64/26 ) then { accept; }',
+      'if ( net = 10.244.1.64/26 ) then { if ( source = RTS_STATIC ) then { accept; } reject; }',
       'if ( net ~ 10.244.1.64/26 ) then { if ( krt_metric < 1024 ) then { accept; } reject; }',
     ]);
     const exp = fn(text, 'calico_export_to_bgp_peers');
@@ -69,12 +70,6 @@ describe('renderBirdConfig: route policy', () => {
     assert.deepEqual(k, [
       'if ( source = RTS_DEVICE ) then { reject; }',
       'if ( source = RTS_STATIC && dest = RTD_BLACKHOLE ) then { reject; }',
-      'if ( source = RTS_BGP && !defined(krt_metric) ) then {',
-      'krt_metric = 1024;',
-      'if ( defined(bgp_local_pref) && bgp_local_pref > 2147482623 ) then {',
-      'krt_metric = 2147483647 - bgp_local_pref;',
-      '}',
-      '}',
       'if ( net ~ 10.244.0.0/16 ) then { accept; }',
       'if ( net ~ 10.245.0.0/16 ) then { reject; }',
       'if ( net ~ 10.246.0.0/16 ) then { reject; }',
@@ -92,14 +87,20 @@ describe('renderBirdConfig: route policy', () => {
     assert.ok(disabled.includes('if ( net ~ 10.244.0.0/16 ) then { reject; }'));
   });
 
-  it('normal route priority changes the metric BIRD writes and the elevated threshold', () => {
+  it('normal route priority: the metric BIRD writes, the default priority of exports, the elevated threshold', () => {
+    assert.ok(block(renderBirdConfig(input('h1')), 'kernel4').includes('metric 1024;'));
     const text = renderBirdConfig(
       input('h1', {
         blocks: ['10.244.1.0/26'],
         bgpConfigurations: [bgpConfig('default', { ipv4NormalRoutePriority: 500 })],
       }),
     );
-    assert.ok(fn(text, 'calico_kernel_programming').includes('krt_metric = 500;'));
+    assert.ok(block(text, 'kernel4').includes('metric 500;'));
+    assert.deepEqual(fn(text, 'calico_export_to_bgp_peers').slice(0, 3), [
+      'if ( !defined(krt_metric) ) then { krt_metric = 0; }',
+      'if ( krt_metric = 0 ) then {',
+      'krt_metric = 500;',
+    ]);
     assert.ok(
       fn(text, 'calico_aggr').includes(
         'if ( net ~ 10.244.1.0/26 ) then { if ( krt_metric < 500 ) then { accept; } reject; }',
