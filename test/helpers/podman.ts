@@ -10,6 +10,7 @@
  */
 import { execFile } from 'node:child_process';
 import {
+  appendFileSync,
   chmodSync,
   copyFileSync,
   existsSync,
@@ -132,6 +133,11 @@ export interface PodmanLab {
   /** Writes a network conflist podman will find (name must start with the prefix). */
   addNetwork(conflist: { name: string } & Record<string, unknown>): void;
   writePlugin(name: string, content: string): void;
+  /**
+   * Records a process we started for this lab (e.g. an agent), so a later run can stop it if this
+   * one crashes: it is killed only while its command line still names this lab's work dir.
+   */
+  recordPid(pid: number): void;
   close(): Promise<void>;
 }
 
@@ -176,9 +182,34 @@ function removeLibcniCache(networks: string[]): void {
   }
 }
 
+/** SIGKILLs the processes recorded for this lab that still carry the work dir in their command line. */
+function killRecorded(work: string): void {
+  let pids: number[] = [];
+  try {
+    pids = readFileSync(join(work, 'pids'), 'utf8').split('\n').filter(Boolean).map(Number);
+  } catch {
+    return;
+  }
+  for (const pid of pids) {
+    let cmdline = '';
+    try {
+      cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    } catch {
+      continue; // gone
+    }
+    if (!cmdline.includes(work)) continue; // the PID was reused by someone else
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // exited meanwhile
+    }
+  }
+}
+
 async function teardown(files: LabFiles): Promise<void> {
   const { work, hostNs } = files;
   const nsPath = `/run/netns/${hostNs}`;
+  killRecorded(work);
   if (existsSync(join(work, 'containers.conf'))) {
     const env = confEnv(work);
     // Containers are removed from inside the host namespace, so their CNI DEL runs where ADD did.
@@ -317,6 +348,9 @@ export async function startPodmanLab(opts: PodmanLabOptions): Promise<PodmanLab>
       writeFileSync(join(confDir, `50-${conflist.name}.conflist`), JSON.stringify(conflist, null, 2));
     },
     writePlugin: (name, content) => writePlugin(pluginDir, name, content),
+    recordPid(pid) {
+      appendFileSync(join(work, 'pids'), `${pid}\n`);
+    },
     async close() {
       if (closed) return;
       closed = true;

@@ -6,6 +6,7 @@ export { CniAgentServer, type AgentServerOptions, type RequestHandler } from './
 export { pluginLauncher } from './launcher.js';
 export {
   AGENT_ENABLED_ENV,
+  AGENT_SOCKET_NETCONF_KEY,
   AGENT_SOCKET_ENV,
   DEFAULT_AGENT_SOCKET,
   PROTOCOL_VERSION,

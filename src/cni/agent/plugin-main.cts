@@ -57,7 +57,7 @@ export async function askAgent(req: AgentRequest): Promise<AgentResponse | undef
   // Loaded here, not at the top: VERSION must not pay for node:net.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { tryAgent } = require('./thin-client.cjs') as { tryAgent: TryAgent };
-  return tryAgent(req, { socketPath: agentSocketPath(req.env) });
+  return tryAgent(req, { socketPath: agentSocketPath(req.env, req.stdin) });
 }
 
 /** Runs one plugin invocation and exits with its status. */

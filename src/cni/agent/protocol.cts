@@ -36,10 +36,26 @@ export interface AgentResponse {
   stderr?: string;
 }
 
-/** The socket path: the environment wins, then the default. */
-export function agentSocketPath(env: NodeJS.ProcessEnv): string {
+/** Network-configuration key naming the agent's socket (for runtimes that do not pass our env). */
+export const AGENT_SOCKET_NETCONF_KEY = 'cni_agent_socket';
+
+/**
+ * The socket path: the environment wins (an operator's override), then the network
+ * configuration's `cni_agent_socket` (what an installation sets: runtimes such as podman run
+ * some plugin calls from helper processes with their own environment), then the default.
+ */
+export function agentSocketPath(env: NodeJS.ProcessEnv, stdin?: string): string {
   const p = env[AGENT_SOCKET_ENV];
-  return p && p.length > 0 ? p : DEFAULT_AGENT_SOCKET;
+  if (p && p.length > 0) return p;
+  if (stdin) {
+    try {
+      const v = (JSON.parse(stdin) as Record<string, unknown>)[AGENT_SOCKET_NETCONF_KEY];
+      if (typeof v === 'string' && v.length > 0) return v;
+    } catch {
+      // bad stdin: the plugin reports it (in-process or in the agent)
+    }
+  }
+  return DEFAULT_AGENT_SOCKET;
 }
 
 export function agentDisabled(env: NodeJS.ProcessEnv): boolean {
