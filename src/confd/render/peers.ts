@@ -109,7 +109,7 @@ function addExplicit(ctx: Context, p: BGPPeer, type: 'Global' | 'Node'): void {
   if (spec.peerIP) {
     const target = parseIPPort(spec.peerIP);
     if (!target || target.addr.family !== ctx.family) return;
-    const ip = canonical(target.addr);
+    const ip = formatIP(target.addr);
     if (ip === ctx.local.ip) return;
     const as = parseASNumber(spec.asNumber) || ctx.cluster.globalAS;
     const node = ctx.cluster.nodeWithIP(ip);
@@ -145,8 +145,14 @@ function addReverse(ctx: Context, p: BGPPeer): void {
     const addr = addressOf(node, ctx.family);
     if (node.name === ctx.self.name || !addr || addr.ip === ctx.local.ip) continue;
     if (!isGlobal(spec) && !appliesTo(ctx, spec, node)) continue;
-    const reverse: BGPPeerSpec = { ...spec, localASNumber: undefined, nextHopMode: undefined };
-    reverse.keepOriginalNextHop = undefined;
+    // Session options (password, timers, TTL, source address) apply to both ends; AS and next-hop
+    // handling described the other end's side, so they are not carried over.
+    const reverse: BGPPeerSpec = {
+      ...spec,
+      localASNumber: undefined,
+      nextHopMode: undefined,
+      keepOriginalNextHop: undefined,
+    };
     add(
       ctx,
       fromSpec(
@@ -163,7 +169,7 @@ function addReverse(ctx: Context, p: BGPPeer): void {
 function isRemoteOf(ctx: Context, spec: BGPPeerSpec): boolean {
   if (spec.peerIP) {
     const target = parseIPPort(spec.peerIP);
-    if (!target || target.addr.family !== ctx.family || canonical(target.addr) !== ctx.local.ip) return false;
+    if (!target || target.addr.family !== ctx.family || formatIP(target.addr) !== ctx.local.ip) return false;
     const as = parseASNumber(spec.asNumber) || ctx.cluster.globalAS;
     return as === ctx.self.asNumber && (!target.port || target.port === (ctx.self.listenPort ?? BGP_PORT));
   }
@@ -245,10 +251,6 @@ function selector(ctx: Context, text: string | undefined): Selector | undefined 
     ctx.selectors.set(text, sel);
   }
   return sel ?? undefined;
-}
-
-function canonical(addr: { family: IPFamily; value: bigint }): string {
-  return formatIP(addr);
 }
 
 function compareNames(a: string | undefined, b: string | undefined): number {

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { BGPConfiguration, BGPPeer, IPPool, Node } from '../../../src/api/index.js';
 import {
+  birdCommand,
   BirdDriver,
   renderBirdConfig,
   showProtocols,
@@ -53,18 +54,16 @@ function rrPeers(): BGPPeer[] {
   return [p('peer-to-rrs', `!has(${RR_LABEL})`), p('rrs-to-rrs', `has(${RR_LABEL})`)];
 }
 
-function config(i: number, mode: 'mesh' | 'rr'): string {
-  const bgpConfigurations: BGPConfiguration[] =
+function config(i: number, mode: 'mesh' | 'rr', meshPassword?: string): string {
+  const spec: BGPConfiguration['spec'] =
     mode === 'rr'
-      ? [
-          {
-            apiVersion: V,
-            kind: 'BGPConfiguration',
-            metadata: { name: 'default' },
-            spec: { nodeToNodeMeshEnabled: false },
-          },
-        ]
-      : [];
+      ? { nodeToNodeMeshEnabled: false }
+      : meshPassword
+        ? { nodeMeshPassword: { secretKeyRef: { name: 'bgp', key: 'mesh' } } }
+        : undefined;
+  const bgpConfigurations: BGPConfiguration[] = spec
+    ? [{ apiVersion: V, kind: 'BGPConfiguration', metadata: { name: 'default' }, spec }]
+    : [];
   const input: BirdInput = {
     nodeName: `h${i}`,
     nodes: nodes(mode === 'rr'),
@@ -72,6 +71,7 @@ function config(i: number, mode: 'mesh' | 'rr'): string {
     bgpPeers: mode === 'rr' ? rrPeers() : [],
     ipPools: [POOL],
     blocks: [`10.244.${i}.0/26`],
+    secrets: meshPassword ? { bgp: { mesh: meshPassword } } : undefined,
     // The lab's timers: the first connection after 1 s instead of Calico's 2 s.
     options: { timers: { connectDelay: 1, connectRetry: 3 } },
   };
@@ -96,12 +96,21 @@ function bgpRows(protos: BirdProtocol[]): BirdProtocol[] {
   return protos.filter((p) => p.proto === 'BGP');
 }
 
+/** Prefixes BIRD sends to one peer (`show route export <protocol>`). */
+async function exported(sock: string, protocol: string): Promise<string[]> {
+  const reply = await birdCommand(sock, `show route export ${protocol}`);
+  return reply.lines
+    .map((l) => /^(\d+\.\d+\.\d+\.\d+\/\d+)\s/.exec(l.text)?.[1])
+    .filter((x): x is string => x !== undefined)
+    .sort();
+}
+
 describe('confd + BIRD 2 in network namespaces', { skip }, () => {
   let lab: Lab;
   const drivers: BirdDriver[] = [];
 
   before(async () => {
-    await cleanupLeftovers();
+    await cleanupLeftovers('m');
     lab = await createLab('m', 3);
     for (const [idx, h] of lab.hosts.entries()) {
       const i = idx + 1;
@@ -153,6 +162,27 @@ describe('confd + BIRD 2 in network namespaces', { skip }, () => {
     }
     // Same text again: nothing to do.
     assert.equal(await drivers[0].apply(config(1, 'mesh')), 'unchanged');
+    // h1 sends h2 its own block only, not h3's (learned over iBGP).
+    assert.deepEqual(await exported(join(lab.dir, 'h1.ctl'), 'Mesh_198_51_100_12'), ['10.244.1.0/26']);
+  });
+
+  it('mesh password (TCP MD5): one side alone cannot connect; both sides can', async () => {
+    const sock = join(lab.dir, 'h1.ctl');
+    const established = async () =>
+      bgpRows(await showProtocols(sock)).filter((r) => r.info === 'Established').length;
+    assert.equal(await drivers[0].apply(config(1, 'mesh', 's3cret')), 'reconfigured');
+    await eventually('h1 sessions restart with MD5', async () => (await established()) === 0);
+    // Longer than the connect retry time (3 s): still nothing, the peers send no signature.
+    await new Promise((r) => setTimeout(r, 3500));
+    assert.equal(await established(), 0);
+    for (const [idx, d] of drivers.entries()) await d.apply(config(idx + 1, 'mesh', 's3cret'));
+    await eventually('all mesh sessions with MD5', async () => {
+      for (const h of lab.hosts) {
+        const rows = bgpRows(await showProtocols(join(lab.dir, `${h.name}.ctl`)));
+        if (rows.length !== 2 || rows.some((r) => r.info !== 'Established')) return false;
+      }
+      return converged(lab);
+    });
   });
 
   it('switch to a route reflector (h1): sessions become Node_…, routes converge with next hops kept', async (t) => {
@@ -177,5 +207,11 @@ describe('confd + BIRD 2 in network namespaces', { skip }, () => {
     // h2 reaches h3's block directly (the RR reflected it without changing the next hop).
     const h2 = await birdRoutes(lab.hosts[1].ns);
     assert.equal(h2.find((r) => r.dst === '10.244.3.0/26')?.gateway, '198.51.100.13');
+    // The reflector passes h3's block on to h2; a client sends only its own.
+    assert.deepEqual(await exported(join(lab.dir, 'h1.ctl'), 'Node_198_51_100_12'), [
+      '10.244.1.0/26',
+      '10.244.3.0/26',
+    ]);
+    assert.deepEqual(await exported(join(lab.dir, 'h2.ctl'), 'Node_198_51_100_11'), ['10.244.2.0/26']);
   });
 });

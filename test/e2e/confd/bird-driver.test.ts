@@ -59,7 +59,7 @@ describe('BirdDriver with a real BIRD', { skip }, () => {
   const events: BirdDriverEvent[] = [];
 
   before(async () => {
-    await cleanupLeftovers();
+    await cleanupLeftovers('d');
     lab = await createLab('d', 1);
     cfg = join(lab.dir, 'bird.cfg');
     sock = join(lab.dir, 'bird.ctl');

@@ -38,10 +38,13 @@ export async function canRunLab(): Promise<string | undefined> {
   return undefined;
 }
 
-/** Removes what an earlier, crashed run left: BIRDs (by the PIDs in their pid files), namespaces, dirs. */
-export async function cleanupLeftovers(): Promise<void> {
+/**
+ * Removes what an earlier, crashed run of the lab `tag` left: BIRDs (by the PIDs in their pid
+ * files), namespaces, temp dirs. Other tags (another test file's lab) are left alone.
+ */
+export async function cleanupLeftovers(tag: string): Promise<void> {
   const base = tmpdir();
-  for (const d of (await readdir(base)).filter((n) => n.startsWith(TMP_PREFIX))) {
+  for (const d of (await readdir(base)).filter((n) => n.startsWith(`${TMP_PREFIX}${tag}-`))) {
     const dir = join(base, d);
     for (const f of (await readdir(dir).catch(() => [])).filter((n) => n.endsWith('.pid'))) {
       await stopBirdFromPidFile(join(dir, f)).catch(() => undefined);
@@ -51,7 +54,7 @@ export async function cleanupLeftovers(): Promise<void> {
   const list = await ip('netns', 'list');
   for (const line of list.split('\n')) {
     const name = line.split(' ')[0];
-    if (name.startsWith(PREFIX)) await ip('netns', 'del', name).catch(() => undefined);
+    if (name.startsWith(`${PREFIX}${tag}-`)) await ip('netns', 'del', name).catch(() => undefined);
   }
 }
 

@@ -187,6 +187,33 @@ describe('renderBirdConfig: explicit BGPPeers', () => {
     assert.ok(block(h2, 'bgp_template').includes('local port 500 as 64512;'));
   });
 
+  it('a peerIP that is a Calico node (same AS) is peered back automatically, with the same password', () => {
+    const bgpPeers = [
+      peer('h1-to-h2', {
+        node: 'h1',
+        peerIP: '198.51.100.12',
+        asNumber: 64512,
+        password: { secretKeyRef: { name: 's', key: 'k' } },
+        nextHopMode: 'Self',
+      }),
+    ];
+    const args = { bgpConfigurations: [MESH_OFF], bgpPeers, secrets: { s: { k: 'pw' } } };
+    const h1 = renderBirdConfig(input('h1', args));
+    assert.deepEqual(bgpProtocols(h1), ['Node_198_51_100_12']);
+    assert.ok(block(h1, 'Node_198_51_100_12').includes('ipv4 { next hop self; };'));
+    const h2 = renderBirdConfig(input('h2', args));
+    assert.deepEqual(bgpProtocols(h2), ['Node_198_51_100_11']);
+    assert.ok(block(h2, 'Node_198_51_100_11').includes('password "pw";'));
+    assert.ok(!block(h2, 'Node_198_51_100_11').some((l) => l.includes('next hop')));
+    assert.deepEqual(bgpProtocols(renderBirdConfig(input('h3', args))), []);
+    // A different AS means it is not that node: no reverse session.
+    const other = {
+      ...args,
+      bgpPeers: [peer('x', { node: 'h1', peerIP: '198.51.100.12', asNumber: 65000 })],
+    };
+    assert.deepEqual(bgpProtocols(renderBirdConfig(input('h2', other))), []);
+  });
+
   it('next hop: keepOriginalNextHop only for eBGP; nextHopMode Self/Keep as asked', () => {
     const bgpPeers = [
       peer('ebgp-keep', { peerIP: '203.0.113.1', asNumber: 64513, keepOriginalNextHop: true }),
