@@ -5,12 +5,11 @@
  * namespace, so the plugin's host side is that namespace, never the root one.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { RunResult } from '../../src/cni/dataplane/run.js';
-import type { Netns } from './netns.js';
+import { makeTempDir, type Netns } from './netns.js';
 
 const DIST = fileURLToPath(new URL('../../', import.meta.url));
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
@@ -81,7 +80,7 @@ export class CniTool {
     private readonly baseEnv: Record<string, string> = {},
   ) {
     ensureMiniCnitool();
-    this.dir = mkdtempSync(join(tmpdir(), 'cts-cnitool-'));
+    this.dir = makeTempDir('cts-cnitool-');
     this.confDir = join(this.dir, 'net.d');
     this.binDir = join(this.dir, 'bin');
     this.cacheDir = join(this.dir, 'cache');

@@ -4,8 +4,11 @@
  * process created is deleted on exit, even after a failure. Commands run inside with
  * `nsenter --net` (not `ip netns exec`, which remounts /sys and hides the cgroup tree).
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import * as net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { run, type RunResult } from '../../src/cni/dataplane/run.js';
 
 export type { RunResult };
@@ -45,6 +48,21 @@ function pidAlive(pid: number): boolean {
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+/**
+ * A temp dir named `<prefix><pid>-XXXXXX`; first removes same-prefix dirs whose process is gone
+ * (what a crashed run left behind).
+ */
+export function makeTempDir(prefix: string): string {
+  const base = tmpdir();
+  for (const name of readdirSync(base)) {
+    const m = new RegExp(`^${prefix}(\\d+)-`).exec(name);
+    if (m && Number(m[1]) !== process.pid && !pidAlive(Number(m[1]))) {
+      rmSync(join(base, name), { recursive: true, force: true });
+    }
+  }
+  return mkdtempSync(join(base, `${prefix}${process.pid}-`));
 }
 
 /** Deletes `cts-<pid>-*` namespaces whose creating process is gone (a crashed or killed run). */
@@ -202,14 +220,9 @@ export interface NetnsRelay {
  * this process and one node process inside the namespace (which exits when its stdin closes).
  */
 export async function relayTcpIntoNetns(ns: Netns, port: number): Promise<NetnsRelay> {
-  const net = await import('node:net');
-  const { spawn } = await import('node:child_process');
-  const { mkdtempSync, rmSync } = await import('node:fs');
-  const { tmpdir } = await import('node:os');
-  const { join } = await import('node:path');
-  const dir = mkdtempSync(join(tmpdir(), 'cts-relay-'));
+  const dir = makeTempDir('cts-relay-');
   const sock = join(dir, 'relay.sock');
-  const conns = new Set<import('node:net').Socket>();
+  const conns = new Set<net.Socket>();
   const server = net.createServer((c) => {
     const t = net.connect(port, '127.0.0.1');
     conns.add(c).add(t);

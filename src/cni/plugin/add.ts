@@ -34,12 +34,11 @@ export function defaultRoutes(addresses: string[]): string[] {
 export async function cmdAdd(ctx: PluginContext): Promise<string> {
   const { conf, deps, log } = ctx;
   const ids = identity(ctx);
-  const ds = await datastore(ctx);
-  await checkDatastoreReady(ds);
   const mtu = resolveMtu(conf, deps);
   if (conf.deviceType === 'netkit') log.warn('device_type netkit is not supported here; using veth');
-
-  const existing = await getWep(ds, ids);
+  const ds = await datastore(ctx);
+  // Independent reads: one round trip's wait instead of two.
+  const [, existing] = await Promise.all([checkDatastoreReady(ds), getWep(ds, ids)]);
   if (ids.orchestrator === 'cni' && existing) {
     // Plain CNI: the endpoint exists, so this container is wired already (Calico's idempotent ADD).
     log.info(`WorkloadEndpoint ${ids.wepName} exists: returning its addresses`);
@@ -55,7 +54,6 @@ export async function cmdAdd(ctx: PluginContext): Promise<string> {
   let wired = false;
   try {
     await deps.hooks?.afterIpamAssigned?.(ipamResult.ips.map((ip) => ip.address));
-    if (conf.policyType === '') await ensureNetworkProfile(ds, conf, ids.orchestrator === 'k8s');
     const wiring: PodWiring = {
       netns: ctx.env.netns,
       ifname: ids.ifname,
@@ -68,8 +66,15 @@ export async function cmdAdd(ctx: PluginContext): Promise<string> {
       // calico-ipam returns no routes only for KubeVirt migration targets: no host routes then.
       hostRoutes: conf.ipam.type !== 'calico-ipam' || (ipamResult.routes?.length ?? 0) > 0,
     };
-    const { containerMac } = await deps.dataplane.setup(wiring, log);
-    wired = true;
+    // The profile write and the kernel work overlap; both must succeed.
+    const [profile, setup] = await Promise.allSettled([
+      conf.policyType === '' ? ensureNetworkProfile(ds, conf, ids.orchestrator === 'k8s') : Promise.resolve(),
+      deps.dataplane.setup(wiring, log),
+    ]);
+    wired = setup.status === 'fulfilled';
+    if (setup.status === 'rejected') throw setup.reason;
+    if (profile.status === 'rejected') throw profile.reason;
+    const { containerMac } = setup.value;
     const wep = buildWep(conf, ids, containerMac, addresses, existing);
     await writeWep(ds, wep, existing);
     log.info(`wired ${ids.wepName}: ${addresses.join(', ')} on ${ids.hostVeth}`);

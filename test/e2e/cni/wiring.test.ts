@@ -218,6 +218,28 @@ describe('calico CNI plugin on a real kernel and etcd', { timeout: 240_000 }, ()
     assert.equal((await bed.tool.del('net1', pod, { containerId: 'chk' })).code, 0);
   });
 
+  it('allow_ip_forwarding and num_queues reach the pod', async () => {
+    const pod = await bed.pod('f');
+    bed.tool.writeConflist('fwd', [
+      bed.calico({ container_settings: { allow_ip_forwarding: true }, num_queues: 2 }),
+    ]);
+    const add = await bed.tool.add('fwd', pod, { containerId: 'fwd' });
+    assert.equal(add.code, 0, add.stderr);
+    assert.equal(await pod.sysctl('net/ipv4/ip_forward'), '1');
+    const [eth0] = await pod.ipJson<{ num_tx_queues: number; num_rx_queues: number }>(
+      '-d',
+      'link',
+      'show',
+      'dev',
+      'eth0',
+    );
+    assert.equal(eth0.num_tx_queues, 2);
+    assert.equal(eth0.num_rx_queues, 2);
+    assert.equal((await bed.tool.check('fwd', pod, { containerId: 'fwd' })).code, 0);
+    assert.equal((await bed.tool.del('fwd', pod, { containerId: 'fwd' })).code, 0);
+    await assertNothingLeft(bed, [pod], 'after the forwarding pod');
+  });
+
   it("results come in the conflist's version (0.3.1)", async () => {
     const pod = await bed.pod('v');
     const add = await bed.tool.add('old', pod, { containerId: 'ver' });

@@ -338,6 +338,42 @@ describe('runCni: calico ADD / DEL', () => {
   });
 });
 
+describe('runCni: options and logging', () => {
+  it('passes allow_ip_forwarding, num_queues and the interface prefix to the dataplane', async () => {
+    const h = await harness([P4]);
+    const conf = netconf({
+      container_settings: { allow_ip_forwarding: true },
+      num_queues: 3,
+      device_type: 'netkit',
+    });
+    const res = await runCni(request('ADD', conf, { FELIX_INTERFACEPREFIX: 'tap' }), h.deps);
+    ok(res);
+    const w = h.dataplane.veths.get('tapc1');
+    assert.equal(w?.allowIpForwarding, true);
+    assert.equal(w?.numQueues, 3);
+    assert.match(res.stderr ?? '', /netkit is not supported here; using veth/);
+  });
+
+  it('log_level filters the lines; log_file_path gets them appended', async () => {
+    const h = await harness([P4]);
+    const file = `/tmp/cts-unit-cni-log-${process.pid}/cni.log`;
+    const { rmSync, readFileSync } = await import('node:fs');
+    rmSync(file, { force: true });
+    try {
+      const quiet = await runCni(
+        request('ADD', netconf({ log_level: 'error', log_file_path: file })),
+        h.deps,
+      );
+      assert.equal(quiet.stderr, '');
+      const loud = await runCni(request('DEL', netconf({ log_level: 'debug', log_file_path: file })), h.deps);
+      assert.match(loud.stderr ?? '', /\[DEBUG\] calico DEL \(cniVersion 1\.0\.0\) ContainerID="c1"/);
+      assert.match(readFileSync(file, 'utf8'), /\[INFO\] released handle net1\.c1/);
+    } finally {
+      rmSync(`/tmp/cts-unit-cni-log-${process.pid}`, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('runCni: CHECK, GC, STATUS', () => {
   it('CHECK passes after ADD and reports endpoint, IPAM and dataplane drift (105)', async () => {
     const h = await harness([P4]);
@@ -457,6 +493,19 @@ describe('runCni: calico-ipam plugin', () => {
       ),
       4,
       /invalid IP format/,
+    );
+  });
+
+  it("CHECK: the handle must still hold prevResult's addresses", async () => {
+    const h = await harness([P4]);
+    const add = await runCni(request('ADD', netconf(), {}, 'calico-ipam'), h.deps);
+    const prevResult = JSON.parse(add.stdout) as Record<string, unknown>;
+    ok(await runCni(request('CHECK', netconf({ prevResult }), {}, 'calico-ipam'), h.deps));
+    await h.ipam.releaseByHandle('net1.c1');
+    err(
+      await runCni(request('CHECK', netconf({ prevResult }), {}, 'calico-ipam'), h.deps),
+      105,
+      /does not hold/,
     );
   });
 
