@@ -2,6 +2,7 @@
  * AssignIP (ipam.md §6): one specific address, claiming its block for the host when the block does
  * not exist yet. Reservations are not checked (an explicit request wins).
  */
+import { isCalicoError } from '../errors/index.js';
 import { blockContaining, formatIP, tryParseIP } from '../net/index.js';
 import { affinityString } from './core/affinity.js';
 import { assignOrdinal, ordinalOf, sanitizeHandle, type HostReservedAttr } from './core/block.js';
@@ -10,7 +11,7 @@ import { claimAffineBlock, getPendingAffinity, refFor } from './claim.js';
 import { IPAMError, isIPAMError, maxRetriesError } from './errors.js';
 import type { AssignIPArgs } from './ipam-interface.js';
 import type { Session } from './session.js';
-import { CommitConflict, isCASConflict, type BlockKV, type HandleKV } from './store/ipam-store.js';
+import { CommitConflict, isCASConflict, type BlockKV } from './store/ipam-store.js';
 
 export async function assignIP(
   s: Session,
@@ -36,7 +37,6 @@ export async function assignIP(
     host: args.hostname,
     type,
   };
-  const handles = new Map<string, HandleKV | null>();
   let b: BlockKV | undefined;
   let fresh = false;
   for (let i = 0; i < s.retries; i++) {
@@ -48,17 +48,17 @@ export async function assignIP(
         const pending = await getPendingAffinity(s, refFor(type, args.hostname, cidr));
         b = await claimAffineBlock(s, pending, cidr, args.hostReservedAttr);
       } catch (e) {
-        if (isCASConflict(e) || isIPAMError(e, 'blockClaimConflict')) continue;
+        if (isCASConflict(e) || isCalicoError(e, 'NOT_FOUND') || isIPAMError(e, 'blockClaimConflict'))
+          continue;
         throw e;
       }
     }
     assignOrdinal(b.block, ordinalOf(b.block, ip)!, handleId, args.attrs, check);
     try {
-      await s.store.commitBlock(b, 'update', new Map([[handleId, 1]]), handles);
+      await s.store.commitBlock(b, 'update', new Map([[handleId, 1]]), s.handles);
       return;
     } catch (e) {
       if (!(e instanceof CommitConflict)) throw e;
-      for (const [k, v] of e.handles) handles.set(k, v);
       b = s.afterConflict(b, e.block);
       fresh = b !== undefined;
     }

@@ -50,6 +50,13 @@ export interface FamilyRequest {
   nodeLabels: Record<string, string>;
   pools: PoolInfo[];
   reservations: Reservations;
+  /**
+   * The affine block this client last allocated from for this host and family, tried before the
+   * others (which follow in key order, as in Calico). A long-lived client then reads one block per
+   * allocation instead of re-reading every full block ahead of it in key order; a fresh client (the
+   * CNI plugin's process) has no hint and scans exactly as Calico.
+   */
+  hint?: { get(): string | undefined; set(cidr: string): void };
 }
 
 /** Calico's maxPrefixLen: pools whose blocks cannot hold the host-reserved edges are skipped. */
@@ -65,7 +72,6 @@ class FamilyAssigner {
   readonly msgs: string[] = [];
   private readonly check: AffinityCheck;
   private readonly mine: string;
-  private handles = new Map<string, HandleKV | null>();
   private allowed: PoolInfo[] = [];
   private remainingAffine: AffinityKV[] = [];
 
@@ -99,6 +105,9 @@ class FamilyAssigner {
     });
     this.allowed = choice.allowed;
     await this.prepareAffineBlocks(choice.selecting);
+    const hinted = r.hint?.get();
+    const at = hinted === undefined ? -1 : this.remainingAffine.findIndex((a) => a.ref.cidr === hinted);
+    if (at > 0) this.remainingAffine.unshift(...this.remainingAffine.splice(at, 1));
 
     const maxBlocks = effectiveMaxBlocks(r.maxBlocksPerHost, s.cfg.maxBlocksPerHost);
     let owned = this.remainingAffine.length;
@@ -122,7 +131,7 @@ class FamilyAssigner {
       }
       if (found.claimed) owned++;
       try {
-        await this.assignFrom(found.b, s.cfg.strictAffinity);
+        if ((await this.assignFrom(found.b, s.cfg.strictAffinity)) > 0) r.hint?.set(formatCIDR(found.b.cidr));
       } catch (e) {
         if (!(e instanceof IPAMError)) throw this.withPartial(e);
         this.addMsg('Failed to assign IPs in newly allocated block');
@@ -210,14 +219,15 @@ class FamilyAssigner {
         try {
           pending = await getPendingAffinity(s, ref);
         } catch (e) {
-          if (isCASConflict(e)) continue;
+          // A concurrent claimer may delete the affinity we just saw (its claim lost): start over.
+          if (isCASConflict(e) || isCalicoError(e, 'NOT_FOUND')) continue;
           throw e;
         }
         let b: BlockKV;
         try {
           b = await getBlockFromAffinity(s, pending, subnet, r.reserved);
         } catch (e) {
-          if (isCASConflict(e)) continue;
+          if (isCASConflict(e) || isCalicoError(e, 'NOT_FOUND')) continue;
           if (isIPAMError(e, 'blockClaimConflict') || isIPAMError(e, 'staleAffinity')) break;
           throw e;
         }
@@ -319,14 +329,12 @@ class FamilyAssigner {
       );
       if (ordinals.length === 0) return 0;
       try {
-        await s.store.commitBlock(b, 'update', new Map([[r.handleId, ordinals.length]]), this.handles);
+        await s.store.commitBlock(b, 'update', new Map([[r.handleId, ordinals.length]]), s.handles);
       } catch (e) {
         if (!(e instanceof CommitConflict)) throw e;
-        for (const [k, v] of e.handles) this.handles.set(k, v);
         b = s.afterConflict(b, e.block);
         continue;
       }
-      this.handles.delete(r.handleId);
       const prefix = b.cidr.prefix;
       for (const o of ordinals) {
         this.ips.push(`${formatIP({ family: b.cidr.family, value: b.cidr.addr + BigInt(o) })}/${prefix}`);

@@ -90,6 +90,8 @@ export class IPAMClient implements IPAM {
   private readonly systemClock: boolean;
   private readonly retries: number;
   private readonly hostLock = new HostLock();
+  /** Per host/type/family: the affine block last allocated from (see FamilyRequest.hint). */
+  private readonly lastBlock = new Map<string, string>();
 
   constructor(client: Client, opts?: IPAMClientOptions);
   constructor(backend: Backend, client?: Client, opts?: IPAMClientOptions);
@@ -123,6 +125,16 @@ export class IPAMClient implements IPAM {
     const cfg = await this.getIPAMConfig();
     const now = this.clock();
     return new Session(this.store, this.client, cfg, now, this.nowNs(now), this.retries, signal);
+  }
+
+  private hintFor(key: string): { get(): string | undefined; set(cidr: string): void } {
+    return {
+      get: () => this.lastBlock.get(key),
+      set: (cidr) => {
+        if (this.lastBlock.size > 10_000) this.lastBlock.clear();
+        this.lastBlock.set(key, cidr);
+      },
+    };
   }
 
   private async pools(): Promise<PoolInfo[]> {
@@ -205,6 +217,7 @@ export class IPAMClient implements IPAM {
         nodeLabels,
         pools,
         reservations,
+        hint: this.hintFor(`${lb ? 'virtual' : 'host'}:${args.hostname}:${f}`),
       });
     if (args.num4 > 0) {
       try {

@@ -29,7 +29,7 @@ import { IPAMError, maxRetriesError } from './errors.js';
 import type { ReleaseOptions } from './ipam-interface.js';
 import type { AllocationBlock } from './model.js';
 import type { Session } from './session.js';
-import { CommitConflict, type BlockKV, type HandleKV } from './store/ipam-store.js';
+import { CommitConflict, type BlockKV } from './store/ipam-store.js';
 
 /** Node labels by name, read at most once per operation (null = no such node). */
 export type NodeLabelCache = Map<string, Record<string, string> | null>;
@@ -153,7 +153,6 @@ async function releaseInBlock(
 ): Promise<string[]> {
   const all = req.opts.map((o) => o.address);
   let b = await s.readBlock(req.cidr);
-  const handles = new Map<string, HandleKV | null>();
   for (let i = 0; i < s.retries; i++) {
     if (!b) return all;
     const requests: ReleaseRequest[] = [];
@@ -174,10 +173,9 @@ async function releaseInBlock(
     const deltas = new Map([...outcome.countByHandle].map(([h, n]) => [h, -n] as const));
     const mode = isEmpty(b.block) && b.block.affinity === null ? 'delete' : 'update';
     try {
-      await s.store.commitBlock(b, mode, deltas, handles);
+      await s.store.commitBlock(b, mode, deltas, s.handles);
     } catch (e) {
       if (!(e instanceof CommitConflict)) throw e;
-      for (const [k, v] of e.handles) handles.set(k, v);
       b = s.afterConflict(b, e.block);
       continue;
     }
@@ -216,7 +214,6 @@ async function releaseHandleInBlock(
   nodes: NodeLabelCache,
 ): Promise<void> {
   let b: BlockKV | undefined = await s.readBlock(cidr);
-  const handles = new Map<string, HandleKV | null>();
   for (let i = 0; i < s.retries; i++) {
     // Missing block or no addresses of the handle: nothing to release (Calico leaves the handle).
     if (!b) return;
@@ -224,10 +221,9 @@ async function releaseHandleInBlock(
     if (n === 0) return;
     const mode = isEmpty(b.block) && b.block.affinity === null ? 'delete' : 'update';
     try {
-      await s.store.commitBlock(b, mode, new Map([[handleId, -n]]), handles);
+      await s.store.commitBlock(b, mode, new Map([[handleId, -n]]), s.handles);
     } catch (e) {
       if (!(e instanceof CommitConflict)) throw e;
-      for (const [k, v] of e.handles) handles.set(k, v);
       b = s.afterConflict(b, e.block);
       continue;
     }

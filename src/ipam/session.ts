@@ -8,9 +8,12 @@ import type { CIDR } from '../net/index.js';
 import type { KV } from '../datastore/backend.js';
 import { garbageCollect } from './core/block.js';
 import type { IPAMConfig } from './model.js';
-import type { BlockKV, IPAMStore } from './store/ipam-store.js';
+import type { BlockKV, HandleKV, IPAMStore } from './store/ipam-store.js';
 
 export class Session {
+  /** Handles as last seen or written in this operation (null = absent): saves re-reads. */
+  readonly handles = new Map<string, HandleKV | null>();
+
   constructor(
     readonly store: IPAMStore,
     readonly client: Client,

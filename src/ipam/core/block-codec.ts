@@ -8,6 +8,7 @@ import { CalicoError } from '../../errors/index.js';
 import type { AllocationAttribute, AllocationBlock } from '../model.js';
 import {
   parseJSON,
+  setOwn,
   sortedRecord,
   stringifyJSON,
   type JSONObject,
@@ -41,7 +42,7 @@ function stringMap(v: JSONValue | undefined, what: string): Record<string, strin
   const out: Record<string, string> = {};
   for (const [k, x] of Object.entries(v)) {
     if (typeof x !== 'string') bad(`${what}.${k} is not a string`);
-    Object.defineProperty(out, k, { value: x, enumerable: true, writable: true, configurable: true });
+    setOwn(out, k, x);
   }
   return Object.keys(out).length ? out : undefined;
 }
@@ -85,12 +86,7 @@ export function decodeBlock(text: string): AllocationBlock {
   if (isObject(seqs)) {
     const m: Record<string, bigint> = {};
     for (const [k, x] of Object.entries(seqs)) {
-      Object.defineProperty(m, k, {
-        value: toBigInt(x, `sequenceNumberForAllocation.${k}`),
-        enumerable: true,
-        writable: true,
-        configurable: true,
-      });
+      setOwn(m, k, toBigInt(x, `sequenceNumberForAllocation.${k}`));
     }
     b.sequenceNumberForAllocation = m;
   } else if (seqs !== undefined && seqs !== null) bad('sequenceNumberForAllocation is not an object');

@@ -3,7 +3,7 @@
  */
 import { CalicoError } from '../../errors/index.js';
 import type { IPAMHandle } from '../model.js';
-import { parseJSON, sortedRecord, stringifyJSON } from './json.js';
+import { parseJSON, setOwn, sortedRecord, stringifyJSON } from './json.js';
 
 export function decodeHandle(text: string): IPAMHandle {
   const v = parseJSON(text);
@@ -17,7 +17,7 @@ export function decodeHandle(text: string): IPAMHandle {
       if (typeof n !== 'number' || !Number.isInteger(n)) {
         throw new CalicoError('DECODE', `invalid IPAM handle: block ${k} count is not an integer`);
       }
-      Object.defineProperty(block, k, { value: n, enumerable: true, writable: true, configurable: true });
+      setOwn(block, k, n);
     }
   }
   return { block, deleted: v.deleted === true };

@@ -188,14 +188,20 @@ class Reader {
       this.ws();
       if (this.s.charCodeAt(this.i++) !== 0x3a) this.fail("expected ':'");
       const v = this.value(depth + 1);
-      // Own data property even for "__proto__": never touch the prototype.
-      Object.defineProperty(out, key, { value: v, enumerable: true, writable: true, configurable: true });
+      setOwn(out, key, v);
       this.ws();
       const c = this.s.charCodeAt(this.i++);
       if (c === 0x7d) return out;
       if (c !== 0x2c) this.fail("expected ',' or '}'");
     }
   }
+}
+
+/** `o[k] = v`, except that "__proto__" becomes an own data property instead of a prototype swap. */
+export function setOwn<T>(o: Record<string, T>, k: string, v: T): void {
+  if (k === '__proto__')
+    Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
+  else o[k] = v;
 }
 
 /** Parses JSON; integers beyond ±(2^53−1) come back as bigint. Throws CalicoError('DECODE'). */

@@ -237,21 +237,27 @@ export class IPAMStore {
    * handle first and undoes it when the block CAS fails; a crash in between leaks a count).
    * `deltas`: +n / −n addresses per handle in this block. A decrement that the handle cannot take
    * (block not linked, or below zero) is skipped, as Calico logs and ignores it.
-   * `known`: handles read earlier (null = known absent), to save reads on retries.
+   * `handles`: what the caller knows of the handles (null = absent); kept up to date here. An
+   * unknown handle being incremented is assumed absent (a new CNI handle almost always is): if it
+   * exists, the failed transaction reports it and the retry uses it — one read saved per allocation.
    * Throws CommitConflict when any compare fails (nothing written).
    */
   async commitBlock(
     b: BlockKV,
     mode: 'update' | 'delete',
     deltas: ReadonlyMap<string, number>,
-    known: ReadonlyMap<string, HandleKV | null> = new Map(),
+    handles: Map<string, HandleKV | null> = new Map(),
   ): Promise<BlockKV | undefined> {
     const cidrText = formatCIDR(b.cidr);
-    const handleOps: TxnOp[] = [];
     const ids = [...deltas.keys()].filter((id) => deltas.get(id) !== 0);
     const current = await Promise.all(
-      ids.map(async (id) => (known.has(id) ? (known.get(id) ?? undefined) : await this.getHandle(id))),
+      ids.map(async (id) => {
+        if (handles.has(id)) return handles.get(id) ?? undefined;
+        return deltas.get(id)! > 0 ? undefined : await this.getHandle(id);
+      }),
     );
+    const handleOps: TxnOp[] = [];
+    const after: [string, IPAMHandle | null][] = [];
     ids.forEach((id, i) => {
       const delta = deltas.get(id)!;
       const h = current[i];
@@ -262,16 +268,19 @@ export class IPAMStore {
             ? { op: 'update', key: h.key, value: encodeHandle(next), revision: h.revision }
             : { op: 'create', key: handleKey(id), value: encodeHandle(next) },
         );
+        after.push([id, next]);
         return;
       }
       if (!h) return;
       const next = decrementHandle(h.handle, cidrText, -delta);
       if (!next) return;
+      const gone = isHandleEmpty(next);
       handleOps.push(
-        isHandleEmpty(next)
+        gone
           ? { op: 'delete', key: h.key, revision: h.revision }
           : { op: 'update', key: h.key, value: encodeHandle(next), revision: h.revision },
       );
+      after.push([id, gone ? null : next]);
     });
 
     let value = '';
@@ -285,15 +294,15 @@ export class IPAMStore {
     }
 
     if (handleOps.length + 1 > MAX_TXN_OPS) {
+      for (const id of ids) handles.delete(id);
       return this.commitInSteps(b, blockOp, value, deltas);
     }
+    let rev: bigint;
     try {
-      const rev = await this.backend.transact([blockOp, ...handleOps]);
-      return mode === 'update' ? { ...b, revision: rev, raw: value } : undefined;
+      rev = await this.backend.transact([blockOp, ...handleOps]);
     } catch (e) {
       if (!(e instanceof TxnConflictError)) throw e;
       let block: KV | null | undefined;
-      const handles = new Map<string, HandleKV | null>();
       for (const f of e.failures) {
         if (f.index === 0) block = f.current ?? null;
         else if (f.key.startsWith(HANDLE_PREFIX)) {
@@ -302,6 +311,10 @@ export class IPAMStore {
       }
       throw new CommitConflict(block, handles, e);
     }
+    for (const [id, next] of after) {
+      handles.set(id, next ? { key: handleKey(id), handleId: id, handle: next, revision: rev } : null);
+    }
+    return mode === 'update' ? { ...b, revision: rev, raw: value } : undefined;
   }
 
   /**
