@@ -24,13 +24,7 @@ import { IPAMError, isIPAMError, maxRetriesError } from './errors.js';
 import type { Assignment, IntendedUse } from './ipam-interface.js';
 import type { AffinityType } from './model.js';
 import type { Session } from './session.js';
-import {
-  CommitConflict,
-  isCASConflict,
-  type AffinityKV,
-  type BlockKV,
-  type HandleKV,
-} from './store/ipam-store.js';
+import { CommitConflict, isCASConflict, type AffinityKV, type BlockKV } from './store/ipam-store.js';
 
 /** A claimed block unused for this long may be reclaimed by another host if it is empty. */
 export const EMPTY_BLOCK_MIN_RECLAIM_AGE_MS = 60_000;
