@@ -1,0 +1,247 @@
+/**
+ * Felix's routing loop for one host: mirror the datastore (syncer), compute the desired dataplane
+ * from the snapshot (calc), and let the drivers reconcile the kernel (dataplane). A pass runs after
+ * a change (debounced), and on a timer so drift (a route or FDB entry deleted by hand) is repaired.
+ * Nothing is programmed before the mirror is complete: a restart first learns what should exist,
+ * then reads the kernel, so it never sweeps working routes.
+ *
+ * Metrics and health are not served yet; the names they will have are noted on FelixStatus.
+ */
+import type { Client } from '../client/index.js';
+import { CalicoError } from '../errors/index.js';
+import type { Backend } from '../datastore/index.js';
+import {
+  computeDesired,
+  resolveRoutingConfig,
+  type DesiredDataplane,
+  type MTUs,
+  type RoutingConfig,
+} from './calc/routing/index.js';
+import { kernelRunner, RoutingDataplane, type DataplaneReport, type Runner } from './dataplane/index.js';
+import { startSyncer, type FelixSnapshot } from './syncer.js';
+
+export interface FelixOptions {
+  client: Client;
+  /** Defaults to client.backend. */
+  backend?: Backend;
+  nodeName: string;
+  /** A name under /run/netns to program instead of this process's namespace. */
+  netns?: string;
+  /** Highest-precedence settings (Felix's environment): over FelixConfiguration `node.<name>` and `default`. */
+  config?: Partial<RoutingConfig>;
+  /** Quiet period after a datastore change before a pass (default 100 ms). */
+  debounceMs?: number;
+  /** Grace period before unwanted routes on workload interfaces are removed (default 10 s). */
+  graceMs?: number;
+  /** Replaces the kernel tools (unit tests). */
+  runner?: Runner;
+  log?: (level: 'info' | 'warn' | 'error', message: string) => void;
+}
+
+/**
+ * Where Felix is. Future Prometheus names: felix_int_dataplane_apply_time_seconds (lastApplyMs),
+ * felix_int_dataplane_failures (failures), felix_resyncs_started (passes),
+ * felix_route_table_num_routes (routes), felix_cluster_num_hosts (hosts),
+ * felix_active_local_endpoints (endpoints); health: "calc graph" ready = synced,
+ * "int_dataplane" ready = ready.
+ */
+export interface FelixStatus {
+  synced: boolean;
+  /** The first pass after sync has run. */
+  ready: boolean;
+  passes: number;
+  failures: number;
+  lastApplyAt?: string;
+  lastApplyMs?: number;
+  lastChanges: number;
+  routes: number;
+  vteps: number;
+  hosts: number;
+  endpoints: number;
+  mtu?: MTUs;
+  waiting: string[];
+  notes: string[];
+  errors: { driver: string; message: string }[];
+}
+
+export interface Felix {
+  ready(): Promise<void>;
+  status(): FelixStatus;
+  /** Runs a pass now (after the current one) and resolves when it is done. */
+  resync(): Promise<void>;
+  /** The desired state of the last pass. */
+  desired(): DesiredDataplane | undefined;
+  /** Closes every watch and timer; the kernel state stays as it is. */
+  stop(): Promise<void>;
+}
+
+const MIN_RETRY_MS = 1000;
+
+export function startFelix(opts: FelixOptions): Felix {
+  const backend = opts.backend ?? opts.client.backend;
+  const log = opts.log ?? (() => undefined);
+  const runner = opts.runner ?? kernelRunner({ netns: opts.netns });
+  const debounceMs = opts.debounceMs ?? 100;
+  const initialCfg = resolveRoutingConfig(opts.nodeName, [], opts.config);
+  const dataplane = new RoutingDataplane({ runner, config: initialCfg, graceMs: opts.graceMs });
+
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> | undefined;
+  let again = false;
+  let retryMs = MIN_RETRY_MS;
+  let lastErrors = '';
+  let desired: DesiredDataplane | undefined;
+  let snapshot: FelixSnapshot | undefined;
+  const status: FelixStatus = {
+    synced: false,
+    ready: false,
+    passes: 0,
+    failures: 0,
+    lastChanges: 0,
+    routes: 0,
+    vteps: 0,
+    hosts: 0,
+    endpoints: 0,
+    waiting: [],
+    notes: [],
+    errors: [],
+  };
+  let markReady: () => void = () => {};
+  let failReady: (e: Error) => void = () => {};
+  const readyP = new Promise<void>((res, rej) => {
+    markReady = res;
+    failReady = rej;
+  });
+  readyP.catch(() => undefined);
+
+  let timerAt = 0;
+  /** The earliest request wins: a change during a pass is not pushed back by the pass's refresh timer. */
+  const schedule = (delay: number) => {
+    if (stopped) return;
+    const at = Date.now() + delay;
+    if (timer && timerAt <= at) return;
+    if (timer) clearTimeout(timer);
+    timerAt = at;
+    timer = setTimeout(() => {
+      timer = undefined;
+      void pass();
+    }, delay);
+  };
+
+  const record = (report: DataplaneReport, cfg: RoutingConfig) => {
+    status.passes++;
+    status.lastApplyAt = new Date().toISOString();
+    status.lastApplyMs = report.durationMs;
+    status.lastChanges = report.changes;
+    status.waiting = report.waiting;
+    status.errors = report.failures.map((f) => ({ driver: f.driver, message: f.error.message }));
+    if (report.failures.length) status.failures++;
+    const errs = status.errors.map((e) => `${e.driver}: ${e.message}`).join('\n');
+    if (errs && errs !== lastErrors) log('error', `dataplane: ${errs}`);
+    if (!errs && lastErrors) log('info', 'dataplane: errors cleared');
+    lastErrors = errs;
+    if (report.changes)
+      log('info', `dataplane: ${report.changes} changes ${JSON.stringify(report.byDriver)}`);
+    // Failing passes retry sooner, backing off to the refresh interval.
+    retryMs = report.failures.length ? Math.min(retryMs * 2, cfg.routeRefreshMs) : MIN_RETRY_MS;
+  };
+
+  const onePass = async () => {
+    if (!syncer.isSynced()) return;
+    snapshot = syncer.snapshot();
+    const cfg = resolveRoutingConfig(opts.nodeName, snapshot.felixConfigs, opts.config);
+    let next = cfg.routeRefreshMs;
+    try {
+      const links = await dataplane.readLinks();
+      desired = computeDesired({
+        nodeName: opts.nodeName,
+        nodes: snapshot.nodes,
+        pools: snapshot.pools,
+        blocks: snapshot.blocks,
+        endpoints: snapshot.endpoints,
+        config: cfg,
+        hostInterfaces: links.hostInterfaces,
+      });
+      dataplane.setDesired(desired, cfg);
+      const report = await dataplane.reconcile(links);
+      Object.assign(status, {
+        routes: desired.routes.length,
+        vteps: desired.fdb.length,
+        hosts: snapshot.nodes.length,
+        endpoints: snapshot.endpoints.length,
+        mtu: desired.mtu,
+        notes: desired.notes,
+      });
+      record(report, cfg);
+      if (report.failures.length) next = retryMs;
+    } catch (e) {
+      // Could not even read the interfaces: nothing was changed.
+      status.failures++;
+      status.errors = [{ driver: 'links', message: (e as Error).message }];
+      log('error', `dataplane: ${(e as Error).message}`);
+      retryMs = Math.min(retryMs * 2, cfg.routeRefreshMs);
+      next = retryMs;
+    }
+    if (!status.ready) {
+      status.ready = true;
+      markReady();
+    }
+    schedule(next);
+  };
+
+  const pass = (): Promise<void> => {
+    if (running) {
+      again = true;
+      return running;
+    }
+    running = (async () => {
+      do {
+        again = false;
+        if (stopped) return;
+        await onePass();
+      } while (again && !stopped);
+    })().finally(() => {
+      running = undefined;
+    });
+    return running;
+  };
+
+  const syncer = startSyncer(backend, {
+    nodeName: opts.nodeName,
+    onChange: () => {
+      if (syncer.isSynced()) schedule(debounceMs);
+    },
+    onError: (e) => log('warn', `datastore: ${(e as Error).message ?? String(e)}`),
+  });
+  void syncer.synced.then(() => {
+    status.synced = true;
+    schedule(0);
+  });
+
+  return {
+    ready: () => readyP,
+    status: () => ({
+      ...status,
+      waiting: [...status.waiting],
+      notes: [...status.notes],
+      errors: [...status.errors],
+    }),
+    desired: () => desired,
+    resync: async () => {
+      if (running) await running;
+      await pass();
+    },
+    stop: async () => {
+      if (stopped) return;
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      timer = undefined;
+      failReady(
+        new CalicoError('OPERATION_NOT_SUPPORTED', 'Felix was stopped before its first dataplane pass'),
+      );
+      await syncer.close();
+      await running;
+    },
+  };
+}
