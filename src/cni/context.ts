@@ -25,8 +25,11 @@ export function ids(ctx: PluginContext): WorkloadIdentity {
 
 /** The (cached) datastore clients; connection problems become CNI errors. */
 export async function datastore(ctx: PluginContext): Promise<CniDatastore> {
+  const t0 = performance.now();
   try {
-    return await ctx.deps.datastore(ctx.conf.datastore);
+    const ds = await ctx.deps.datastore(ctx.conf.datastore);
+    ctx.log.debug(`datastore clients ready after ${(performance.now() - t0).toFixed(1)} ms`);
+    return ds;
   } catch (e) {
     throw toCniError(e, 'failed to connect to the datastore');
   }

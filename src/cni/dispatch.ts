@@ -77,6 +77,13 @@ export async function runCni(req: CniRequest, deps: CniDeps): Promise<CniRespons
   };
   try {
     if (req.command === 'VERSION') return respond(versionInfo(peekVersion(req.stdin)), 0);
+    if (!req.command) {
+      throw new CniError(
+        CniCode.INVALID_ENV,
+        'required env variables [CNI_COMMAND] missing',
+        'the container runtime sets CNI_COMMAND (ADD, DEL, CHECK, VERSION, STATUS or GC)',
+      );
+    }
     if (!CNI_COMMANDS.includes(req.command)) {
       throw new CniError(
         CniCode.INVALID_ENV,
@@ -100,7 +107,9 @@ export async function runCni(req: CniRequest, deps: CniDeps): Promise<CniRespons
       });
     }
     log.debug(`${req.plugin} ${req.command} (cniVersion ${conf.cniVersion})`);
+    const t0 = performance.now();
     const stdout = await HANDLERS[req.plugin][req.command](ctx);
+    log.debug(`${req.command} done in ${(performance.now() - t0).toFixed(1)} ms`);
     return respond(stdout, 0);
   } catch (e) {
     const ce = toCniError(e);

@@ -1,5 +1,6 @@
 /** The WorkloadEndpoint the plugin writes for each pod, and the profile plain CNI networks use. */
 import { isCalicoError } from '../errors/index.js';
+import { CniCode, CniError } from './cni-error.js';
 import type { Resource } from '../api/types.js';
 import type { WorkloadEndpointSpec } from '../api/kinds/workloadendpoint.js';
 import type { ProfileSpec } from '../api/kinds/profile.js';
@@ -62,33 +63,34 @@ export async function writeWep(ds: CniDatastore, wep: Wep, existing: Wep | undef
 
 /**
  * Deletes the endpoint if it still belongs to `containerId`. Retries on concurrent changes (Calico
- * tries 6 times); NotFound is success.
+ * tries 6 times). Says what it found: `deleted`, `absent` (NotFound is success), or `kept` (the
+ * endpoint names another container: a newer sandbox of the same pod).
  */
 export async function deleteWepIfOwned(
   ds: CniDatastore,
   ids: WorkloadIdentity,
   onKept: (other: string) => void,
-): Promise<void> {
-  for (let attempt = 0; attempt < 6; attempt++) {
+): Promise<'deleted' | 'absent' | 'kept'> {
+  for (let attempt = 0; ; attempt++) {
     const wep = await getWep(ds, ids);
-    if (!wep) return;
+    if (!wep) return 'absent';
     const owner = wep.spec?.containerID;
     if (owner && owner !== ids.containerId) {
       onKept(owner);
-      return;
+      return 'kept';
     }
     try {
       await ds.client.delete('WorkloadEndpoint', ids.wepName, ids.namespace, wep.metadata.resourceVersion);
-      return;
+      return 'deleted';
     } catch (e) {
-      if (isCalicoError(e, 'NOT_FOUND')) return;
-      if (!isCalicoError(e, 'UPDATE_CONFLICT') || attempt === 5) {
-        if (isCalicoError(e, 'UPDATE_CONFLICT')) {
-          throw new Error(
-            `error deleting endpoint: endpoint was modified before it could be deleted: ${e.message}`,
-          );
-        }
-        throw e;
+      if (isCalicoError(e, 'NOT_FOUND')) return 'absent';
+      if (!isCalicoError(e, 'UPDATE_CONFLICT')) throw e;
+      if (attempt === 5) {
+        throw new CniError(
+          CniCode.TRY_AGAIN_LATER,
+          `error deleting endpoint: endpoint was modified before it could be deleted: ${e.message}`,
+          'something else keeps changing the WorkloadEndpoint; retry the DEL',
+        );
       }
     }
   }

@@ -5,6 +5,7 @@
  */
 import { isCalicoError } from '../../errors/index.js';
 import { partialFulfillmentError, type AutoAssignResult } from '../../ipam/ipam-interface.js';
+import { handleKey } from '../../ipam/model.js';
 import type { IPPoolSpec } from '../../api/kinds/ippool.js';
 import type { Resource } from '../../api/types.js';
 import { canonicalCIDR, tryParseCIDR, tryParseIP } from '../../net/index.js';
@@ -85,6 +86,8 @@ async function resolvePools(req: IpamRequest, entries: string[], family: 4 | 6):
 
 /** What the handle already holds, with block prefixes; undefined when it holds nothing. */
 async function heldAddresses(req: IpamRequest): Promise<string[] | undefined> {
+  // One read answers the common case (a fresh container: no handle) without an IPAM session.
+  if (!(await req.ds.client.backend.get(handleKey(req.ids.handleId)))) return undefined;
   let ips: string[];
   try {
     ips = await req.ds.ipam.ipsByHandle(req.ids.handleId);

@@ -14,17 +14,20 @@ export async function cmdDel(ctx: PluginContext): Promise<string> {
   const ds = await datastore(ctx);
   await checkDatastoreReady(ds);
 
-  let keptFor: string | undefined;
-  const removeWep = () =>
-    deleteWepIfOwned(ds, ids, (other) => {
-      keptFor = other;
-      log.info(`WorkloadEndpoint ${ids.wepName} belongs to container ${other}: keeping it`);
-    });
+  let wep: 'deleted' | 'absent' | 'kept' = 'absent';
+  const removeWep = async () => {
+    wep = await deleteWepIfOwned(ds, ids, (other) =>
+      log.info(`WorkloadEndpoint ${ids.wepName} belongs to container ${other}: keeping it`),
+    );
+  };
   const cleanNetns = async () => {
     const removed = await deps.dataplane.removeContainerInterface(ctx.env.netns, ids.ifname, log);
-    // The sandbox is gone but its host end may linger (a crashed ADD): remove it unless the name
-    // now belongs to a newer sandbox of the same pod.
-    if (!removed && keptFor === undefined) await deps.dataplane.removeHostVeth(ids.hostVeth, log);
+    // The sandbox is gone but its host end lingers: remove it by name when the name is surely this
+    // container's (plain CNI names it after the container; a pod's name is shared by its sandboxes,
+    // so only when this container's endpoint was just deleted).
+    if (!removed && (ids.orchestrator === 'cni' || wep === 'deleted')) {
+      await deps.dataplane.removeHostVeth(ids.hostVeth, log);
+    }
   };
 
   if (ids.orchestrator === 'k8s') {

@@ -240,6 +240,27 @@ describe('calico CNI plugin on a real kernel and etcd', { timeout: 240_000 }, ()
     await assertNothingLeft(bed, [pod], 'after the forwarding pod');
   });
 
+  it('a non-Calico IPAM plugin (host-local) is delegated to through CNI_PATH', async () => {
+    const pod = await bed.pod('hl');
+    bed.tool.writeConflist('hl', [
+      bed.calico({
+        ipam: {
+          type: 'host-local',
+          dataDir: `${bed.tool.dir}/host-local`,
+          ranges: [[{ subnet: '10.245.0.0/24' }]],
+        },
+      }),
+    ]);
+    const add = await bed.tool.add('hl', pod, { containerId: 'hl1' });
+    assert.equal(add.code, 0, add.stderr);
+    const ip = (add.result as unknown as AddResult).ips[0].address;
+    assert.match(ip, /^10\.245\.0\.\d+\/32$/);
+    assert.match(await bed.host.ip('route', 'show', ip), /dev calihl1 scope link/);
+    assert.equal((await bed.tool.check('hl', pod, { containerId: 'hl1' })).code, 0);
+    assert.equal((await bed.tool.del('hl', pod, { containerId: 'hl1' })).code, 0);
+    await assertNothingLeft(bed, [pod], 'after the host-local pod');
+  });
+
   it("results come in the conflist's version (0.3.1)", async () => {
     const pod = await bed.pod('v');
     const add = await bed.tool.add('old', pod, { containerId: 'ver' });

@@ -324,6 +324,30 @@ describe('runCni: calico ADD / DEL', () => {
     assert.ok(h.dataplane.veths.size === 1, 'the new sandbox keeps its veth');
   });
 
+  it("Kubernetes DEL with no endpoint and no sandbox leaves the pod's veth name to its newer sandbox", async () => {
+    const h = await harness([P4]);
+    const args = k8sArgs('ns1', 'web');
+    ok(await runCni(request('ADD', netconf(), { ...args, CNI_CONTAINERID: 'new' }), h.deps));
+    // The newer sandbox's ADD has wired but not yet written its endpoint.
+    await h.client.delete('WorkloadEndpoint', 'node1-k8s-web-eth0', 'ns1');
+    ok(
+      await runCni(
+        request('DEL', netconf(), { ...args, CNI_CONTAINERID: 'old', CNI_NETNS: '/run/netns/gone' }),
+        h.deps,
+      ),
+    );
+    assert.equal(h.dataplane.veths.size, 1);
+    // Plain CNI veth names are per container: a lingering one is removed.
+    ok(await runCni(request('ADD', netconf(), { CNI_CONTAINERID: 'solo' }), h.deps));
+    ok(
+      await runCni(
+        request('DEL', netconf(), { CNI_CONTAINERID: 'solo', CNI_NETNS: '/run/netns/gone' }),
+        h.deps,
+      ),
+    );
+    assert.ok(!h.dataplane.veths.has('calisolo'));
+  });
+
   it('MTU comes from the MTU file when the config has none; require_mtu_file is enforced', async () => {
     const h = await harness([P4]);
     h.files.set('/var/lib/calico/mtu', '1410\n');
