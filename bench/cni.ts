@@ -12,7 +12,17 @@
  * and nothing is timed through nsenter. Root only; namespaces named ctsb-*; bounded in time.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -81,15 +91,15 @@ function timedInHost(
   argv: string[],
   env: Record<string, string>,
   input?: string,
-): { ms: number; ok: boolean; err: string } {
+): { ms: number; ok: boolean; code: number; err: string } {
   const t0 = performance.now();
-  const r = spawnSync('nsenter', [`--net=/run/netns/${HOST_NS}`, ...argv], {
+  const r = spawnSync(argv[0], argv.slice(1), {
     env: { PATH: CLEAN_PATH, ...env },
     input,
     encoding: 'utf8',
   });
   const ms = performance.now() - t0;
-  return { ms, ok: r.status === 0, err: `${r.stderr ?? ''}${r.stdout ?? ''}`.trim() };
+  return { ms, ok: r.status === 0, code: r.status ?? -1, err: `${r.stderr ?? ''}${r.stdout ?? ''}`.trim() };
 }
 
 interface Variant {
@@ -200,12 +210,15 @@ async function inside(): Promise<void> {
     }
 
     const agentSock = join(work, 'agent.sock');
-    // BENCH_CNI_VERBOSE=1 keeps the agent's per-request log lines (its own time per request).
-    const quiet = process.env.BENCH_CNI_VERBOSE ? [] : ['--quiet'];
-    agent = spawn(process.execPath, [AGENT_BIN, '--socket', agentSock, ...quiet], {
+    // The agent logs its own time per request (the share of the work done inside the agent) to a
+    // file: this process blocks in spawnSync while timing and could not drain a pipe.
+    const agentLogFile = join(work, 'agent.log');
+    const logFd = openSync(agentLogFile, 'w');
+    agent = spawn(process.execPath, [AGENT_BIN, '--socket', agentSock], {
       env: { PATH: CLEAN_PATH },
-      stdio: ['ignore', 'ignore', 'inherit'],
+      stdio: ['ignore', 'ignore', logFd],
     });
+    closeSync(logFd);
     await waitForSocket(agentSock, agent, 15_000);
 
     const common = {
@@ -236,6 +249,7 @@ async function inside(): Promise<void> {
 
     let pod = 0;
     let rounds = 0;
+    const timedIds = new Set<string>();
     for (let round = 0; round < WARMUP + ROUNDS && Date.now() < deadline; round++) {
       for (const v of variants) {
         const ns = `${PREFIX}-p${pod}`;
@@ -248,6 +262,7 @@ async function inside(): Promise<void> {
           const del = timedInHost([CNITOOL, 'del', v.net, `/run/netns/${ns}`], env);
           if (!del.ok) throw new Error(`${v.name}: DEL failed: ${del.err}`);
           if (round >= WARMUP) {
+            timedIds.add(env.CNI_CONTAINERID);
             v.add.push(add.ms);
             v.del.push(del.ms);
             v.sum.push(add.ms + del.ms);
@@ -261,11 +276,11 @@ async function inside(): Promise<void> {
     if (rounds === 0) throw new Error('no timed round fitted in the time budget');
 
     // VERSION: the plugin executed directly, as libcni does, with a runtime's clean environment.
-    const version = (argv: string[], env: Record<string, string> = {}): number[] => {
+    const version = (argv: string[], env: Record<string, string> = {}, wantExit = 0): number[] => {
       const out: number[] = [];
       for (let i = 0; i < VERSION_RUNS + 2; i++) {
         const r = timedInHost(argv, { CNI_COMMAND: 'VERSION', ...env }, '{"cniVersion":"1.0.0"}');
-        if (!r.ok) throw new Error(`VERSION ${argv.join(' ')} failed: ${r.err}`);
+        if (r.code !== wantExit) throw new Error(`${argv.join(' ')} exited ${r.code}: ${r.err}`);
         if (i >= 2) out.push(r.ms);
       }
       return out;
@@ -275,7 +290,24 @@ async function inside(): Promise<void> {
       calico: version([join(binDir, 'calico')]),
       node: version([process.execPath, '-e', '0']),
       exec: version(['/bin/true']),
+      // A request runCni rejects at once (no CNI_CONTAINERID): the thin path's round trip to the
+      // agent, and the in-process plugin's module loading, without datastore or kernel work.
+      thinAgent: version(
+        [join(binDir, 'calico')],
+        { CNI_COMMAND: 'ADD', CALICO_CNI_AGENT_SOCKET: agentSock },
+        1,
+      ),
+      thinInProcess: version(
+        [join(binDir, 'calico')],
+        { CNI_COMMAND: 'ADD', CALICO_CNI_AGENT_SOCKET: join(work, 'no-agent.sock') },
+        1,
+      ),
     };
+    const agentLog = readFileSync(agentLogFile, 'utf8');
+    const inAgent = (cmd: string): number[] =>
+      [...agentLog.matchAll(new RegExp(`calico ${cmd} (\\S+) -> 0 in ([\\d.]+) ms`, 'g'))]
+        .filter((m) => timedIds.has(m[1]))
+        .map((m) => Number(m[2]));
 
     const table: Row[] = [];
     for (const what of ['ADD', 'DEL', 'ADD+DEL'] as const) {
@@ -285,6 +317,16 @@ async function inside(): Promise<void> {
         table.push({ name: `${what}: ${v.name}`, samples: pick(v), ...(i > 0 ? { anchor } : {}) });
       }
     }
+    table.push({
+      name: 'inside the agent: ADD (runCni)',
+      samples: inAgent('ADD'),
+      anchor: 'ADD: go bridge+host-local',
+    });
+    table.push({
+      name: 'inside the agent: DEL (runCni)',
+      samples: inAgent('DEL'),
+      anchor: 'DEL: go bridge+host-local',
+    });
     table.push({ name: 'VERSION: go bridge', samples: versions.go });
     table.push({
       name: 'VERSION: calico (thin plugin)',
@@ -293,6 +335,16 @@ async function inside(): Promise<void> {
     });
     table.push({ name: 'floor: node -e 0', samples: versions.node, anchor: 'VERSION: go bridge' });
     table.push({ name: 'floor: exec /bin/true', samples: versions.exec });
+    table.push({
+      name: 'thin plugin -> agent, trivial request',
+      samples: versions.thinAgent,
+      anchor: 'floor: node -e 0',
+    });
+    table.push({
+      name: 'in-process plugin, trivial request',
+      samples: versions.thinInProcess,
+      anchor: 'floor: node -e 0',
+    });
     printTable(
       `cni: ADD/DEL through libcni (mini-cnitool), ${rounds} rounds interleaved, one etcd (medians; ratios within this run)`,
       table,

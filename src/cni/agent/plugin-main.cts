@@ -11,6 +11,7 @@ import { readFileSync, writeSync } from 'node:fs';
 import {
   agentDisabled,
   agentSocketPath,
+  ownNetns,
   PROTOCOL_VERSION,
   type AgentRequest,
   type AgentResponse,
@@ -68,7 +69,14 @@ export async function pluginMain(
   const env = stringEnv(process.env);
   const stdin = readStdin();
   const command = env.CNI_COMMAND ?? '';
-  const req: AgentRequest = { v: PROTOCOL_VERSION, plugin, command, env, stdin };
+  const req: AgentRequest = {
+    v: PROTOCOL_VERSION,
+    plugin,
+    command,
+    env,
+    stdin,
+    netns: ownNetns(),
+  };
   let resp: AgentResponse | undefined =
     command === 'VERSION' ? { stdout: versionAnswer(stdin), exitCode: 0 } : await askAgent(req);
   resp ??= await (await loadInProcess())(req);

@@ -5,6 +5,7 @@
  * CommonJS on purpose: the plugin's thin path must not start Node's ESM loader (it costs ~10 ms
  * per exec on these machines, a third of Node's whole start-up), and only built-ins are loaded.
  */
+import { readlinkSync } from 'node:fs';
 
 export const PROTOCOL_VERSION = 1;
 export const DEFAULT_AGENT_SOCKET = '/var/run/calico/cni-agent.sock';
@@ -27,6 +28,11 @@ export interface AgentRequest {
   env: Record<string, string>;
   /** The network configuration the runtime wrote to the plugin's stdin. */
   stdin: string;
+  /**
+   * The plugin's network namespace (`net:[<inode>]`). The agent wires pods into its own namespace,
+   * so it refuses requests from another one: a socket path is reachable across namespaces.
+   */
+  netns?: string;
 }
 
 /** The dispatcher's CniResponse: what the plugin prints and its exit status. */
@@ -34,6 +40,8 @@ export interface AgentResponse {
   stdout: string;
   exitCode: number;
   stderr?: string;
+  /** Set when the agent did not run the request (another network namespace): run it in-process. */
+  refused?: string;
 }
 
 /** Network-configuration key naming the agent's socket (for runtimes that do not pass our env). */
@@ -106,6 +114,7 @@ export function isAgentRequest(x: unknown): x is AgentRequest {
   if (r.v !== PROTOCOL_VERSION) return false;
   if (r.plugin !== 'calico' && r.plugin !== 'calico-ipam') return false;
   if (typeof r.command !== 'string' || typeof r.stdin !== 'string') return false;
+  if (r.netns !== undefined && typeof r.netns !== 'string') return false;
   if (typeof r.env !== 'object' || r.env === null) return false;
   return Object.values(r.env).every((v) => typeof v === 'string');
 }
@@ -114,6 +123,7 @@ export function isAgentResponse(x: unknown): x is AgentResponse {
   if (typeof x !== 'object' || x === null) return false;
   const r = x as Record<string, unknown>;
   return (
+    (r.refused === undefined || typeof r.refused === 'string') &&
     Number.isInteger(r.exitCode) &&
     typeof r.stdout === 'string' &&
     (r.stderr === undefined || typeof r.stderr === 'string')
@@ -130,4 +140,13 @@ export function failure(req: Pick<AgentRequest, 'stdin'>, msg: string): AgentRes
     // the plugin reports bad stdin itself; the error still needs a version
   }
   return { exitCode: 1, stdout: JSON.stringify({ cniVersion, code: 999, msg }) };
+}
+
+/** This process's network namespace as the kernel names it, e.g. `net:[4026531840]`. */
+export function ownNetns(): string | undefined {
+  try {
+    return readlinkSync('/proc/self/ns/net');
+  } catch {
+    return undefined;
+  }
 }

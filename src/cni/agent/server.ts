@@ -14,6 +14,7 @@ import {
   failure,
   FrameReader,
   isAgentRequest,
+  ownNetns,
   type AgentRequest,
   type AgentResponse,
 } from './protocol.cjs';
@@ -32,6 +33,8 @@ export interface AgentServerOptions {
   readTimeoutMs?: number;
   /** Requests running at once; more wait in order (default 16). */
   maxConcurrent?: number;
+  /** The namespace pods are wired into (default: this process's); requests from others are refused. */
+  netns?: string;
   /** Called when the server stops, after in-flight requests ended: close cached clients here. */
   onStop?: () => Promise<void>;
   log?: (line: string) => void;
@@ -61,6 +64,7 @@ export class CniAgentServer {
   private readonly idle = new Set<net.Socket>();
   private readonly cfg: Defaults;
   private fileId: SocketFileId | undefined;
+  private readonly netns: string | undefined;
   private stopping: Promise<void> | undefined;
   private served = 0;
 
@@ -72,6 +76,7 @@ export class CniAgentServer {
       maxConcurrent: opts.maxConcurrent ?? DEFAULTS.maxConcurrent,
     };
     this.limiter = new Limiter(this.cfg.maxConcurrent);
+    this.netns = opts.netns ?? ownNetns();
     // Half-open: the plugin half-closes after its request and still reads the answer.
     this.server = net.createServer({ allowHalfOpen: true }, (s) => this.accept(s));
   }
@@ -172,6 +177,15 @@ export class CniAgentServer {
       if (!isAgentRequest(msg)) {
         this.log('dropped a connection: not an agent request');
         sock.destroy();
+        return;
+      }
+      if (msg.netns && this.netns && msg.netns !== this.netns) {
+        // Running it here would wire the pod into our namespace instead of the plugin's host.
+        this.log(
+          `refused ${msg.plugin} ${msg.command} from network namespace ${msg.netns} (ours: ${this.netns})`,
+        );
+        const refused: AgentResponse = { stdout: '', exitCode: 1, refused: `agent serves ${this.netns}` };
+        sock.end(encodeFrame(refused));
         return;
       }
       this.track(

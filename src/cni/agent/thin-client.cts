@@ -40,7 +40,9 @@ export async function tryAgent(req: AgentRequest, opts: TryAgentOptions): Promis
   try {
     const msg = new FrameReader().push(r.data);
     if (msg === undefined) return failure(req, 'calico-cni-agent sent a truncated answer');
-    return isAgentResponse(msg) ? msg : failure(req, 'calico-cni-agent sent a malformed answer');
+    if (!isAgentResponse(msg)) return failure(req, 'calico-cni-agent sent a malformed answer');
+    // Not run by the agent (it serves another network namespace): ours to run.
+    return msg.refused === undefined ? msg : undefined;
   } catch (e) {
     return failure(req, `calico-cni-agent sent a bad answer: ${(e as Error).message}`);
   }

@@ -4,7 +4,7 @@
  * SIGTERM with an ADD in flight, and nothing left behind.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -226,6 +226,28 @@ describe(
       assert.equal((await bed.tool.del(NET, pod, { containerId: id, env })).code, 0);
       assert.equal(served(agent, 'ADD', id), 0);
       await assertGone([pod], 'after fallback DEL');
+    });
+
+    it('refuses a plugin from another network namespace, which then runs in-process', async () => {
+      // A request runCni rejects before touching anything (no CNI_CONTAINERID), sent from this
+      // test's own namespace: the agent must not run it, or it would wire into the wrong host.
+      const ranBefore = served(agent, 'ADD', '');
+      const r = spawnSync(join(bed.tool.binDir, 'calico'), [], {
+        env: {
+          PATH: '/usr/sbin:/usr/bin:/sbin:/bin',
+          CNI_COMMAND: 'ADD',
+          CNI_IFNAME: 'eth0',
+          ...bed.viaAgent,
+        },
+        input: JSON.stringify({ cniVersion: '1.0.0', name: NET, ...confPlugin() }),
+        encoding: 'utf8',
+      });
+      assert.equal(r.status, 1);
+      assert.match(JSON.parse(r.stdout).msg, /CNI_CONTAINERID/);
+      await until('the refusal in the agent log', () =>
+        /refused calico ADD from network namespace net:\[\d+\]/.test(agent.log()),
+      );
+      assert.equal(served(agent, 'ADD', ''), ranBefore, 'the agent did not run it');
     });
 
     it('completes an ADD whose plugin process was SIGKILLed mid-request', async () => {

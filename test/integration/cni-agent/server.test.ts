@@ -269,6 +269,28 @@ describe('agent server: requests', () => {
     assert.match(JSON.parse(r!.stdout).msg, /boom/);
   });
 
+  it('refuses a request from another network namespace: not run, the plugin runs it itself', async () => {
+    let ran = 0;
+    await serve(
+      async () => {
+        ran++;
+        return { stdout: 'ran', exitCode: 0 };
+      },
+      { netns: 'net:[4026531840]' },
+    );
+    assert.equal(
+      await tryAgent({ ...request(), netns: 'net:[4026532999]' }, { socketPath: sockPath() }),
+      undefined,
+    );
+    assert.equal(ran, 0);
+    // Same namespace, or a plugin that does not say: served.
+    assert.equal(
+      (await tryAgent({ ...request(), netns: 'net:[4026531840]' }, { socketPath: sockPath() }))?.stdout,
+      'ran',
+    );
+    assert.equal((await tryAgent(request(), { socketPath: sockPath() }))?.stdout, 'ran');
+  });
+
   it('finishes a request whose client went away (no abort, no crash)', async () => {
     let finished = false;
     let aborted = false;
