@@ -119,19 +119,20 @@ export class CniAgentServer {
 
   /**
    * Stops accepting, removes the socket file (new plugin runs fall back to in-process at once),
-   * lets received requests finish (up to `drainMs`), then runs onStop. Idempotent.
+   * lets received requests finish (up to `drainMs`), then runs onStop. Idempotent. A request that
+   * arrives on an already-open connection meanwhile is refused, so its plugin runs it in-process.
    */
   stop(drainMs = this.cfg.requestTimeoutMs + this.cfg.abortGraceMs): Promise<void> {
     this.stopping ??= (async () => {
       const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
       unlinkIfOurs(this.opts.socketPath, this.fileId);
-      for (const s of this.idle) s.destroy();
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
         Promise.allSettled([...this.inflight]),
         new Promise<void>((resolve) => (timer = setTimeout(resolve, drainMs))),
       ]);
       clearTimeout(timer);
+      for (const s of this.idle) s.destroy();
       if (this.handling.size > 0) this.log(`stopping with ${this.handling.size} request(s) still running`);
       await closed;
       await this.opts.onStop?.();
@@ -179,13 +180,10 @@ export class CniAgentServer {
         sock.destroy();
         return;
       }
-      if (msg.netns && this.netns && msg.netns !== this.netns) {
-        // Running it here would wire the pod into our namespace instead of the plugin's host.
-        this.log(
-          `refused ${msg.plugin} ${msg.command} from network namespace ${msg.netns} (ours: ${this.netns})`,
-        );
-        const refused: AgentResponse = { stdout: '', exitCode: 1, refused: `agent serves ${this.netns}` };
-        sock.end(encodeFrame(refused));
+      const refusal = this.refusal(msg);
+      if (refusal) {
+        this.log(`refused ${msg.plugin} ${msg.command} ${refusal}`);
+        sock.end(encodeFrame({ stdout: '', exitCode: 1, refused: refusal } satisfies AgentResponse));
         return;
       }
       this.track(
@@ -194,6 +192,16 @@ export class CniAgentServer {
         }),
       );
     });
+  }
+
+  /** Why this request must run in its plugin instead, if it must. */
+  private refusal(req: AgentRequest): string | undefined {
+    // Running it here would wire the pod into our namespace instead of the plugin's host.
+    if (req.netns && this.netns && req.netns !== this.netns) {
+      return `from network namespace ${req.netns} (ours: ${this.netns})`;
+    }
+    if (this.stopping) return 'while stopping';
+    return undefined;
   }
 
   private track(p: Promise<unknown>): void {

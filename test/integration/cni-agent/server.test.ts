@@ -13,6 +13,7 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import {
   CniAgentServer,
   encodeFrame,
+  FrameReader,
   PROTOCOL_VERSION,
   tryAgent,
   type AgentRequest,
@@ -309,6 +310,29 @@ describe('agent server: requests', () => {
     assert.ok(finished);
     assert.equal(aborted, false);
     assert.equal((await tryAgent(request('DEL'), { socketPath: sockPath() }))?.stdout, 'DEL');
+  });
+
+  it('while stopping, refuses a request on an already-open connection (its plugin runs it)', async () => {
+    let ran = 0;
+    const s = await serve(async () => {
+      ran++;
+      await sleep(200);
+      return { stdout: 'done', exitCode: 0 };
+    });
+    const first = tryAgent(request('ADD', 'first'), { socketPath: sockPath() });
+    await sleep(50);
+    // Connected before the stop, request sent after it began.
+    const late = net.connect(sockPath());
+    await new Promise((r) => late.once('connect', r));
+    const stopped = s.stop();
+    const reader = new FrameReader();
+    const answer = new Promise<unknown>((resolve) => late.on('data', (c: Buffer) => resolve(reader.push(c))));
+    late.end(encodeFrame(request('ADD', 'late')));
+    assert.deepEqual(await answer, { stdout: '', exitCode: 1, refused: 'while stopping' });
+    late.destroy();
+    assert.equal((await first)?.stdout, 'done');
+    await stopped;
+    assert.equal(ran, 1);
   });
 
   it('stop() waits for received requests, answers them, then runs onStop', async () => {
