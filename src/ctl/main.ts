@@ -5,6 +5,7 @@ import { runDelete } from './commands/delete.js';
 import { runGet } from './commands/get.js';
 import { registerIpamCommands } from './commands/ipam/register.js';
 import { runLabel } from './commands/label.js';
+import { registerNodeCommands } from './commands/node/register.js';
 import { runPatch } from './commands/patch.js';
 import { runValidate } from './commands/validate.js';
 import { runVersion } from './commands/version.js';
@@ -93,6 +94,7 @@ function build(io: CtlIO): Command {
   // calicoctl ipam (show, check, release, configure) and datastore migrate lock|unlock.
   registerIpamCommands(program, io);
   registerDatastoreCommands(program, io);
+  registerNodeCommands(program, io);
 
   return program;
 }
