@@ -113,7 +113,7 @@ export async function runCni(req: CniRequest, deps: CniDeps): Promise<CniRespons
     return respond(stdout, 0);
   } catch (e) {
     const ce = toCniError(e);
-    log.error(`${req.command} failed: ${ce.message}${ce.details ? ` (${ce.details})` : ''}`);
+    log.error(`${req.command || 'CNI call'} failed: ${ce.message}${ce.details ? ` (${ce.details})` : ''}`);
     return respond(errorJSON(ce, errorVersion(req.stdin)), 1);
   }
 }
