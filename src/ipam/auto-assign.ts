@@ -50,7 +50,14 @@ export interface FamilyRequest {
    * allocation instead of re-reading every full block ahead of it in key order; a fresh client (the
    * CNI plugin's process) has no hint and scans exactly as Calico.
    */
-  hint?: { get(): string | undefined; set(cidr: string): void };
+  hint?: BlockHint;
+}
+
+export interface BlockHint {
+  get(): string | undefined;
+  set(cidr: string): void;
+  /** The hinted block, read while the request's other reads were in flight. */
+  prefetched?: Promise<BlockKV | undefined>;
 }
 
 /** Calico's maxPrefixLen: pools whose blocks cannot hold the host-reserved edges are skipped. */
@@ -98,6 +105,7 @@ class FamilyAssigner {
       use: r.use,
     });
     this.allowed = choice.allowed;
+    if (await this.fromHintedBlock()) return this.result();
     await this.prepareAffineBlocks(choice.selecting);
     const hinted = r.hint?.get();
     const at = hinted === undefined ? -1 : this.remainingAffine.findIndex((a) => a.ref.cidr === hinted);
@@ -134,6 +142,36 @@ class FamilyAssigner {
 
     if (!s.cfg.strictAffinity && this.ips.length < r.num) await this.borrow();
     return this.result();
+  }
+
+  /**
+   * Fast path of a long-lived client: the block it last allocated from, if it is still ours, in an
+   * allowed pool and has free space, serves the request without listing the host's affinities.
+   * Ownership is the block's own `affinity` field, and the allocation is a CAS on the block, so a
+   * concurrent release of the affinity either sees our allocation or makes our write fail.
+   * Returns true when the request is complete.
+   */
+  private async fromHintedBlock(): Promise<boolean> {
+    const { s, r } = this;
+    const hinted = r.hint?.get();
+    if (!hinted) return false;
+    const cidr = parseCIDR(hinted);
+    if (!poolContaining(this.allowed, ipOf(cidr)) || r.reservations.matchesWholeCIDR(cidr)) return false;
+    let b: BlockKV | undefined;
+    try {
+      b = r.hint?.prefetched ? await r.hint.prefetched : await s.store.getBlock(cidr);
+    } catch {
+      return false;
+    }
+    if (!b || b.block.affinity !== this.mine) return false;
+    s.gc(b);
+    if (freeCount(b.block, r.reservations) < 1) return false;
+    try {
+      await this.assignFrom(b, s.cfg.strictAffinity);
+    } catch (e) {
+      if (!(e instanceof IPAMError)) throw this.withPartial(e);
+    }
+    return this.ips.length >= r.num;
   }
 
   private partial() {
@@ -251,7 +289,8 @@ class FamilyAssigner {
       claimTime: number;
       seq: bigint;
     }
-    const exists = new Map<string, Info>();
+    // Keyed by network address (bigint): the walk may visit 262,144 candidates of a /8 pool.
+    const exists = new Map<bigint, Info>();
     for (const { kv, cidr } of await s.store.listBlockKVs(r.family)) {
       if (!poolContaining(this.allowed, ipOf(cidr))) continue;
       let b: BlockKV;
@@ -260,7 +299,7 @@ class FamilyAssigner {
       } catch {
         continue;
       }
-      exists.set(formatCIDR(cidr), {
+      exists.set(cidr.addr, {
         cidr,
         numFree: freeCount(b.block, r.reservations),
         affinity: b.block.affinity,
@@ -275,7 +314,8 @@ class FamilyAssigner {
       for (const addr of walk) {
         const cidr: CIDR = { family: pool.cidr.family, addr, prefix: pool.blockSize };
         if (r.reservations.matchesWholeCIDR(cidr)) continue;
-        const info = exists.get(formatCIDR(cidr));
+        const found = exists.get(addr);
+        const info = found && found.cidr.prefix === cidr.prefix ? found : undefined;
         if (!info) return cidr;
         if (info.affinity === this.mine && info.numFree !== 0) return cidr;
         if (info.empty && info.numFree !== 0 && info.affinity !== this.mine) emptyBlocks.push(info);

@@ -10,7 +10,8 @@ import { IPAMClient } from '../../../src/ipam/index.js';
 
 export interface WorkerReport {
   host: string;
-  allocations: { handleId: string; ips: string[] }[];
+  /** `ms`: when the call returned, since the start. */
+  allocations: { handleId: string; ips: string[]; ms: number }[];
   errors: string[];
   ms: number;
 }
@@ -39,7 +40,7 @@ async function main(): Promise<void> {
         intendedUse: 'Workload',
         attrs: { node: host, namespace: 'default', pod: `pod-${i}` },
       });
-      report.allocations.push({ handleId, ips: r.ipv4.ips });
+      report.allocations.push({ handleId, ips: r.ipv4.ips, ms: Math.round(performance.now() - t0) });
       if (r.ipv4.ips.length !== 1) report.errors.push(`${handleId}: ${r.ipv4.msgs.join('; ')}`);
     } catch (e) {
       report.errors.push(`${handleId}: ${(e as Error).message}`);

@@ -177,10 +177,13 @@ describe('IPAM fault test: 10 hosts × 500 addresses at once', () => {
         }
       }
       const slowest = Math.max(...done.map((r) => r.ms));
+      const times = done.flatMap((r) => r.allocations.map((a) => a.ms)).sort((a, b) => a - b);
+      const at = (q: number) => (times[Math.floor(q * (times.length - 1))] / 1000).toFixed(1);
       process.stdout.write(
         `# fault test: ${HOSTS}×${PER_HOST} in ${(wall / 1000).toFixed(1)} s ` +
           `(${Math.round((HOSTS * PER_HOST) / (wall / 1000))} allocations/s; slowest host ${(slowest / 1000).toFixed(1)} s), ` +
-          `${blocks.length} blocks (${affine} affine), ${borrowed} borrowed addresses\n`,
+          `${blocks.length} blocks (${affine} affine), ${borrowed} borrowed addresses; ` +
+          `50% done at ${at(0.5)} s, 90% at ${at(0.9)} s, 99% at ${at(0.99)} s\n`,
       );
       assert.equal(blocks.length, 157, 'every block was claimed');
       assert.ok(borrowed >= 60, `at least 3 hosts × 20 addresses borrowed (got ${borrowed})`);

@@ -269,6 +269,20 @@ describe('autoAssign', () => {
     assert.deepEqual(hostsOfBlock, ['b']);
   });
 
+  it('a long-lived client’s last block is used only while it is still affine to the host', async () => {
+    const env = await setup([pool('p', '10.0.0.0/24', { blockSize: 28 }), node('a')]);
+    const first = (await v4(env, 'a', 'h1', 1)).ipv4.ips[0];
+    const firstBlock = (await blocksOf(env))[0].cidr;
+    await env.ipam.releaseHostAffinities('a', false); // the block keeps h1, loses its affinity
+    const second = (await v4(env, 'a', 'h2', 1)).ipv4.ips[0];
+    const blocks = await blocksOf(env);
+    assert.equal(blocks.length, 2);
+    const now = blocks.find((b) => b.affinity === 'host:a')!;
+    assert.notEqual(now.cidr, firstBlock);
+    assert.notEqual(second, first);
+    assert.equal(blocks.find((b) => b.cidr === firstBlock)!.affinity, null);
+  });
+
   it('with 1,000 blocks in the pool, an allocation from an affine block reads O(1) blocks', async () => {
     const env = await setup([pool('p', '10.0.0.0/16', { blockSize: 26 }), node('a')]);
     await v4(env, 'a', 'first', 1);

@@ -117,6 +117,32 @@ describe('release', () => {
   });
 });
 
+describe('affinity release', () => {
+  it('mustBeEmpty keeps a used block (and says so); removeIPAMHost releases all and the host key', async () => {
+    const env = await setup([
+      pool('p', '10.0.0.0/24', { blockSize: 28 }),
+      pool('p6', 'fd00::/120'),
+      node('a'),
+    ]);
+    await env.ipam.autoAssign({ num4: 1, num6: 1, handleId: 'h', hostname: 'a', intendedUse: 'Workload' });
+    await env.ipam.claimAffinity('10.0.0.128/28', 'a');
+    assert.equal((await env.ipam.listAffinities()).length, 3);
+    await assert.rejects(env.ipam.releaseHostAffinities('a', true), (e) => isIPAMError(e, 'blockNotEmpty'));
+    assert.equal((await env.ipam.listAffinities()).length, 2, 'the empty claimed block was released');
+    await env.backend.create('/calico/ipam/v2/host/a', '');
+    await env.ipam.removeIPAMHost('a');
+    assert.deepEqual(await env.ipam.listAffinities(), []);
+    assert.equal(await env.backend.get('/calico/ipam/v2/host/a'), undefined);
+    const left = await blocks(env);
+    assert.deepEqual(
+      left.map((b) => b.affinity),
+      [null, null],
+      'blocks with addresses stay, unaffine',
+    );
+    assert.equal((await env.ipam.ipsByHandle('h')).length, 2);
+  });
+});
+
 describe('assignIP', () => {
   it('claims the block for the host, refuses a taken address, checks pool and use', async () => {
     const env = await setup([
