@@ -17,7 +17,15 @@ import {
   type MTUs,
   type RoutingConfig,
 } from './calc/routing/index.js';
-import { kernelRunner, RoutingDataplane, type DataplaneReport, type Runner } from './dataplane/index.js';
+import {
+  kernelRunner,
+  RoutingDataplane,
+  startKernelMonitor,
+  type DataplaneReport,
+  type KernelMonitor,
+  type Runner,
+} from './dataplane/index.js';
+import { IPIP_DEVICE, VXLAN_DEVICE } from './calc/routing/index.js';
 import { startSyncer, type FelixSnapshot } from './syncer.js';
 
 export interface FelixOptions {
@@ -33,8 +41,13 @@ export interface FelixOptions {
   debounceMs?: number;
   /** Grace period before unwanted routes on workload interfaces are removed (default 10 s). */
   graceMs?: number;
-  /** Replaces the kernel tools (unit tests). */
+  /** Replaces the kernel tools (unit tests); also turns the kernel monitor off. */
   runner?: Runner;
+  /**
+   * Follow `ip monitor` so kernel changes (drift, new workload interfaces) start a pass at once;
+   * the periodic re-read is the backstop. Default: on, unless a runner is given.
+   */
+  monitor?: boolean;
   log?: (level: 'info' | 'warn' | 'error', message: string) => void;
 }
 
@@ -76,6 +89,7 @@ export interface Felix {
 }
 
 const MIN_RETRY_MS = 1000;
+const MONITOR_DEBOUNCE_MS = 250;
 
 export function startFelix(opts: FelixOptions): Felix {
   const backend = opts.backend ?? opts.client.backend;
@@ -218,6 +232,18 @@ export function startFelix(opts: FelixOptions): Felix {
     status.synced = true;
     schedule(0);
   });
+  const monitor: KernelMonitor | undefined =
+    (opts.monitor ?? !opts.runner)
+      ? startKernelMonitor({
+          netns: opts.netns,
+          devices: [VXLAN_DEVICE, IPIP_DEVICE],
+          // A little slower than datastore changes: our own writes echo back as events.
+          onChange: () => {
+            if (status.ready) schedule(Math.max(debounceMs, MONITOR_DEBOUNCE_MS));
+          },
+          onError: (e) => log('warn', `kernel monitor: ${e.message}`),
+        })
+      : undefined;
 
   return {
     ready: () => readyP,
@@ -240,7 +266,7 @@ export function startFelix(opts: FelixOptions): Felix {
       failReady(
         new CalicoError('OPERATION_NOT_SUPPORTED', 'Felix was stopped before its first dataplane pass'),
       );
-      await syncer.close();
+      await Promise.all([syncer.close(), monitor?.close()]);
       await running;
     },
   };

@@ -18,3 +18,4 @@ export { SysctlDriver } from './sysctl-driver.js';
 export { readLinkTable, linkTable, type LinkTable } from './links.js';
 export type { PassContext } from './driver.js';
 export { NAT_TABLE } from './nat-plan.js';
+export { startKernelMonitor, isRelevantMonitorLine, type KernelMonitor } from './monitor.js';

@@ -3,7 +3,12 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { FdbEntry, Neighbour, VXLANDevice } from '../../../src/felix/calc/routing/index.js';
 import { NO_IPIP_MESSAGE, isDataplaneError } from '../../../src/felix/errors.js';
-import { FdbDriver, LinkDriver, NeighbourDriver } from '../../../src/felix/dataplane/index.js';
+import {
+  FdbDriver,
+  isRelevantMonitorLine,
+  LinkDriver,
+  NeighbourDriver,
+} from '../../../src/felix/dataplane/index.js';
 import { diffFdb, parseFdb } from '../../../src/felix/dataplane/fdb-driver.js';
 import {
   parseLinks,
@@ -221,5 +226,42 @@ describe('felix dataplane: tunnel devices', () => {
       runner.batches('ip')[0],
       'link add vxlan.calico type vxlan id 4096 local 198.51.100.11 dev eth0 dstport 4789 nolearning',
     );
+  });
+});
+
+describe('felix dataplane: kernel monitor filter', () => {
+  const devs = ['vxlan.calico', 'tunl0'];
+  it('links and main-table routes trigger a pass; local-table and link-local routes do not', () => {
+    assert.equal(isRelevantMonitorLine('[LINK]4: vxlan.calico: <BROADCAST> mtu 1450', devs), true);
+    assert.equal(
+      isRelevantMonitorLine('[ROUTE]Deleted 10.244.2.0/26 via 10.244.2.0 dev vxlan.calico onlink ', devs),
+      true,
+    );
+    assert.equal(
+      isRelevantMonitorLine(
+        '[ROUTE]local 10.244.1.0 dev vxlan.calico table local proto kernel scope host ',
+        devs,
+      ),
+      false,
+    );
+    assert.equal(
+      isRelevantMonitorLine('[ROUTE]fe80::/64 dev cali1 proto kernel metric 256 pref medium', devs),
+      false,
+    );
+  });
+
+  it('neighbour events only on our devices (FDB entries arrive as neighbours)', () => {
+    assert.equal(
+      isRelevantMonitorLine(
+        '[NEIGH]Deleted 198.51.100.12 dev vxlan.calico lladdr 66:00:00:00:00:02 NOARP PERMANENT ',
+        devs,
+      ),
+      true,
+    );
+    assert.equal(
+      isRelevantMonitorLine('[NEIGH]198.51.100.1 dev eth0 lladdr aa:bb:cc:dd:ee:ff STALE ', devs),
+      false,
+    );
+    assert.equal(isRelevantMonitorLine('[ADDR]2: eth0 inet 198.51.100.11/24', devs), false);
   });
 });
