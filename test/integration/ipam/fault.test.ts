@@ -22,7 +22,7 @@ import type { WorkerReport } from './alloc-worker.js';
 
 const HOSTS = 10;
 const PER_HOST = Number(process.env.IPAM_FAULT_PER_HOST ?? 500);
-const DEADLINE_MS = Number(process.env.IPAM_FAULT_DEADLINE_MS ?? 90_000);
+const DEADLINE_MS = Number(process.env.IPAM_FAULT_DEADLINE_MS ?? 120_000);
 const WORKER = join(dirname(fileURLToPath(import.meta.url)), 'alloc-worker.js');
 
 describe('IPAM fault test: 10 hosts × 500 addresses at once', () => {
