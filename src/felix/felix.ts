@@ -106,7 +106,6 @@ export function startFelix(opts: FelixOptions): Felix {
   let retryMs = MIN_RETRY_MS;
   let lastErrors = '';
   let desired: DesiredDataplane | undefined;
-  let snapshot: FelixSnapshot | undefined;
   const status: FelixStatus = {
     synced: false,
     ready: false,
@@ -163,7 +162,7 @@ export function startFelix(opts: FelixOptions): Felix {
 
   const onePass = async () => {
     if (!syncer.isSynced()) return;
-    snapshot = syncer.snapshot();
+    const snapshot: FelixSnapshot = syncer.snapshot();
     const cfg = resolveRoutingConfig(opts.nodeName, snapshot.felixConfigs, opts.config);
     let next = cfg.routeRefreshMs;
     try {
@@ -190,9 +189,9 @@ export function startFelix(opts: FelixOptions): Felix {
       record(report, cfg);
       if (report.failures.length) next = retryMs;
     } catch (e) {
-      // Could not even read the interfaces: nothing was changed.
+      // The interfaces could not be read or the desired state not computed: nothing was changed.
       status.failures++;
-      status.errors = [{ driver: 'links', message: (e as Error).message }];
+      status.errors = [{ driver: 'felix', message: (e as Error).message }];
       log('error', `dataplane: ${(e as Error).message}`);
       retryMs = Math.min(retryMs * 2, cfg.routeRefreshMs);
       next = retryMs;

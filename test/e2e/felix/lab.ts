@@ -6,6 +6,7 @@
  * (`cts-<pid>-fx-…`): a crashed run's namespaces are removed by the next run, and this run's at exit.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createNetns, type Netns } from '../../helpers/netns.js';
 
 export const GATEWAY = '198.51.100.1';
@@ -42,7 +43,44 @@ export function labUnavailable(): string | undefined {
   return undefined;
 }
 
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Kills, by PID, processes a crashed earlier run left in its namespaces: Felix's `ip -n
+ * cts-<pid>-fx-… monitor` outlives a SIGKILLed parent while nothing happens in the namespace.
+ * (Namespaces themselves are removed by test/helpers/netns.ts.)
+ */
+export function killStaleLabProcesses(): number[] {
+  const killed: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let argv: string[];
+    try {
+      argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+    } catch {
+      continue;
+    }
+    const owner = argv.map((a) => /^(?:--net=\/run\/netns\/)?cts-(\d+)-fx-/.exec(a)).find((m) => m);
+    if (!owner || Number(owner[1]) === process.pid || alive(Number(owner[1]))) continue;
+    try {
+      process.kill(Number(entry), 'SIGKILL');
+      killed.push(Number(entry));
+    } catch {
+      // gone already
+    }
+  }
+  return killed;
+}
+
 export async function createLab(count: number): Promise<Lab> {
+  killStaleLabProcesses();
   const made: Netns[] = [];
   const lab: Lab = {
     fabric: undefined as unknown as Netns,
@@ -116,7 +154,10 @@ export class Background {
   private readonly procs = new Set<ChildProcess>();
 
   start(ns: Netns, cmd: string, args: string[]): { out: () => string; done: Promise<number | null> } {
-    const child = spawn('nsenter', [`--net=${ns.path}`, cmd, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // `timeout` bounds the tool even if this process dies without stopping it.
+    const child = spawn('nsenter', [`--net=${ns.path}`, 'timeout', '30', cmd, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     this.procs.add(child);
     let out = '';
     child.stdout?.setEncoding('utf8').on('data', (d: string) => (out += d));

@@ -317,6 +317,28 @@ describe('felix routing: VXLAN between two hosts (netns + etcd)', { skip }, () =
     assert.deepEqual(first.errors, []);
   });
 
+  it('CrossSubnet: hosts in one subnet route directly (proto 80, no encapsulation); back to Always restores the tunnel', async () => {
+    const [a, b] = sites;
+    const setMode = async (vxlanMode: string) => {
+      const p = await client.get('IPPool', 'vxlan-pool');
+      await client.update({ ...p, spec: { ...p.spec, vxlanMode } });
+    };
+    await setMode('CrossSubnet');
+    await eventually('direct route to h2', async () =>
+      (await routes(a.ns)).some(
+        (r) => r.dst === b.block && r.gateway === b.ip && r.dev === 'eth0' && r.protocol === '80',
+      ),
+    );
+    await eventually('ping over the direct route', () => pingOnce(a.pod, b.podIP), 5000);
+    await setMode('Always');
+    await eventually('tunnel route to h2 again', async () =>
+      (await routes(a.ns)).some(
+        (r) => r.dst === b.block && r.gateway === b.tunnelIP && r.dev === 'vxlan.calico',
+      ),
+    );
+    await eventually('ping through vxlan.calico', () => pingOnce(a.pod, b.podIP), 5000);
+  });
+
   it('NAT outgoing: pod traffic to the internet leaves with the host address once the pool has natOutgoing', async () => {
     const [a] = sites;
     const capture = async () => {
