@@ -148,13 +148,72 @@ function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return { ...env, ...extra };
 }
 
+const DIR_PREFIX = 'calico-ts-etcd-';
+
 function baseDir(): string {
+  reapOrphans();
+  // The owner's PID in the name lets a later run find (and reap) what a killed run left behind.
   // tmpfs makes etcd's fsyncs cheap; fall back to the regular temp dir.
+  const prefix = `${DIR_PREFIX}${process.pid}-`;
   try {
-    return mkdtempSync(join('/dev/shm', 'calico-ts-etcd-'));
+    return mkdtempSync(join('/dev/shm', prefix));
   } catch {
-    return mkdtempSync(join(tmpdir(), 'calico-ts-etcd-'));
+    return mkdtempSync(join(tmpdir(), prefix));
   }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Stops etcds (by PID) whose owning process is gone — a test run killed with SIGKILL cannot run
+ * its exit hook — and removes their data dirs. Only processes whose command line names one of
+ * our orphaned data dirs are touched.
+ */
+export function reapOrphans(): void {
+  const orphanDirs: string[] = [];
+  for (const base of ['/dev/shm', tmpdir()]) {
+    let names: string[] = [];
+    try {
+      names = readdirSync(base);
+    } catch {
+      continue;
+    }
+    for (const n of names) {
+      const m = /^calico-ts-etcd-(\d+)-/.exec(n);
+      if (m && !alive(Number(m[1]))) orphanDirs.push(join(base, n));
+    }
+  }
+  if (orphanDirs.length === 0) return;
+  let pids: string[] = [];
+  try {
+    pids = readdirSync('/proc').filter((d) => /^\d+$/.test(d));
+  } catch {
+    // no /proc: only remove the dirs
+  }
+  for (const pid of pids) {
+    let cmd = '';
+    try {
+      cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    } catch {
+      continue;
+    }
+    if (!cmd.split('\0')[0]?.endsWith('etcd')) continue;
+    if (orphanDirs.some((d) => cmd.includes(d))) {
+      try {
+        process.kill(Number(pid), 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  }
+  for (const d of orphanDirs) rmSync(d, { recursive: true, force: true });
 }
 
 /** A throwaway CA, a server certificate for 127.0.0.1/localhost and a client certificate. */
