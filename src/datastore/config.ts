@@ -220,12 +220,19 @@ export function parseEndpoints(list: string): string[] {
     } catch {
       throw configError(`invalid etcd endpoint '${e}'`, 'endpoints look like https://10.0.0.1:2379');
     }
+    if (url.protocol === 'unix:') {
+      // A unix socket reaches etcd from any network namespace (the lab's hosts use this).
+      if (!url.pathname.startsWith('/'))
+        throw configError(`invalid etcd endpoint '${e}': use unix:///absolute/path`);
+      out.push(withScheme);
+      continue;
+    }
     if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-      throw configError(`invalid etcd endpoint '${e}': scheme must be http or https`);
+      throw configError(`invalid etcd endpoint '${e}': scheme must be http, https or unix`);
     }
     out.push(withScheme.replace(/\/+$/, ''));
   }
-  const schemes = new Set(out.map((u) => u.slice(0, u.indexOf(':'))));
+  const schemes = new Set(out.filter((u) => !u.startsWith('unix:')).map((u) => u.slice(0, u.indexOf(':'))));
   if (schemes.size > 1) {
     throw configError(
       `etcd endpoints mix http and https: ${out.join(',')}`,

@@ -33,6 +33,11 @@ export interface EtcdTlsFiles {
 export interface EtcdHandle {
   endpoints: string[];
   clientUrl: string;
+  /**
+   * `unix:///…/etcd.sock:2379` (plain etcd only): a filesystem socket reaches etcd from any network
+   * namespace, so lab hosts and test namespaces use it without routes into the root namespace.
+   */
+  unixEndpoint?: string;
   dataDir: string;
   /** PID of the current etcd process (changes after restart()). */
   readonly pid: number;
@@ -350,6 +355,9 @@ async function waitThreads(pid: number, stopped: boolean): Promise<void> {
 
 // ---- the handle ----------------------------------------------------------------------------------
 
+/** The unix listener's name, relative to the etcd dir (etcd wants a host:port shape). */
+const UNIX_SOCKET = 'etcd.sock:2379';
+
 class EtcdProcess implements EtcdHandle {
   endpoints: string[];
   tls?: EtcdTlsFiles;
@@ -369,6 +377,10 @@ class EtcdProcess implements EtcdHandle {
     this.tls = tls;
   }
 
+  get unixEndpoint(): string | undefined {
+    return this.serverTls ? undefined : `unix://${join(this.dir, UNIX_SOCKET)}`;
+  }
+
   get dataDir(): string {
     return join(this.dir, 'data');
   }
@@ -385,7 +397,7 @@ class EtcdProcess implements EtcdHandle {
     const a = [
       '--name=calico-ts-test',
       `--data-dir=${this.dataDir}`,
-      `--listen-client-urls=${this.clientUrl}`,
+      `--listen-client-urls=${this.clientUrl}${this.serverTls ? '' : `,unix://${UNIX_SOCKET}`}`,
       `--advertise-client-urls=${this.clientUrl}`,
       `--listen-peer-urls=${this.peerUrl}`,
       `--initial-advertise-peer-urls=${this.peerUrl}`,
@@ -414,7 +426,8 @@ class EtcdProcess implements EtcdHandle {
     const fd = openSync(this.logFile, 'a');
     let child: ChildProcess;
     try {
-      child = spawn(ETCD_BIN, this.args(), { env: cleanEnv(), stdio: ['ignore', fd, fd] });
+      // cwd = our dir: etcd names a unix listener's socket file relative to it.
+      child = spawn(ETCD_BIN, this.args(), { env: cleanEnv(), stdio: ['ignore', fd, fd], cwd: this.dir });
     } finally {
       closeSync(fd);
     }

@@ -261,7 +261,8 @@ describe('parseEndpoints', () => {
     ]);
     assert.deepEqual(parseEndpoints('10.0.0.1:2379'), ['http://10.0.0.1:2379']);
     assert.throws(() => parseEndpoints('http://a:1,https://b:2'), /mix http and https/);
-    assert.throws(() => parseEndpoints('unix:///var/run/etcd.sock'), /scheme must be http or https/);
+    assert.deepEqual(parseEndpoints('unix:///var/run/etcd.sock:2379'), ['unix:///var/run/etcd.sock:2379']);
+    assert.throws(() => parseEndpoints('ftp://a:1'), /scheme must be http, https or unix/);
   });
 });
 
