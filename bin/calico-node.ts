@@ -1,17 +1,12 @@
 #!/usr/bin/env node
 /**
- * calico-node. Today it runs the start-up phase (`-startup`): Node resource, addresses, default
- * pools, cluster defaults, tunnel addresses. Felix, confd and BIRD supervision join it later.
+ * calico-node: with no flag (or -run) startup, then Felix, confd + BIRD (bird backend) and
+ * optionally the CNI agent in this process's network namespace; -startup, -felix, -confd,
+ * -cni-agent run single parts; -felix-ready/-bird-ready and friends are exec probes.
+ * State lives under CALICO_RUN_DIR (default /var/run/calico) and CALICO_STATE_DIR
+ * (default /var/lib/calico). See src/node/daemon/mode.ts.
  */
-import { startupMain } from '../src/node/startup/main.js';
+import { nodeMain } from '../src/node/daemon/main.js';
 
-const flag = process.argv[2];
-if (flag === '-startup' || flag === '--startup') {
-  process.exitCode = await startupMain();
-} else {
-  process.stderr.write(
-    `usage: calico-node -startup\n` +
-      (flag ? `calico-node: unknown or not yet available mode '${flag}' (this build provides -startup)\n` : ''),
-  );
-  process.exitCode = flag ? 1 : 0;
-}
+// Exit explicitly: a clean stop closed everything we own; nothing else should hold the process.
+process.exit(await nodeMain(process.argv.slice(2)));
