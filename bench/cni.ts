@@ -102,6 +102,18 @@ function timedInHost(
   return { ms, ok: r.status === 0, code: r.status ?? -1, err: `${r.stderr ?? ''}${r.stdout ?? ''}`.trim() };
 }
 
+/** etcd's own count of KV requests served so far, per method (its /metrics). */
+async function etcdKvCalls(clientUrl: string): Promise<Record<string, number>> {
+  const text = await (await fetch(`${clientUrl}/metrics`)).text();
+  const out: Record<string, number> = {};
+  for (const m of text.matchAll(
+    /^grpc_server_handled_total\{[^}]*grpc_method="(\w+)",grpc_service="etcdserverpb\.KV"[^}]*\} (\d+)/gm,
+  )) {
+    out[m[1]] = (out[m[1]] ?? 0) + Number(m[2]);
+  }
+  return out;
+}
+
 interface Variant {
   name: string;
   net: string;
@@ -275,6 +287,29 @@ async function inside(): Promise<void> {
     }
     if (rounds === 0) throw new Error('no timed round fitted in the time budget');
 
+    // etcd's own count of KV requests for a few ADD+DEL pairs through the agent (a diagnostic).
+    const kvBefore = await etcdKvCalls(etcd.clientUrl);
+    const PAIRS = 5;
+    for (let i = 0; i < PAIRS; i++) {
+      const ns = `${PREFIX}-p${pod}`;
+      const env = { ...variants[2].env, CNI_CONTAINERID: `p${String(pod++).padStart(7, '0')}bench` };
+      must('ip', ['netns', 'add', ns]);
+      try {
+        for (const cmd of ['add', 'del']) {
+          const r = timedInHost([CNITOOL, cmd, variants[2].net, `/run/netns/${ns}`], env);
+          if (!r.ok) throw new Error(`counting run: ${cmd} failed: ${r.err}`);
+        }
+      } finally {
+        sh('ip', ['netns', 'del', ns]);
+      }
+    }
+    const kvAfter = await etcdKvCalls(etcd.clientUrl);
+    const kvPerPair: Record<string, number> = {};
+    for (const k of Object.keys(kvAfter)) {
+      const d = (kvAfter[k] - (kvBefore[k] ?? 0)) / PAIRS;
+      if (d > 0) kvPerPair[k] = Math.round(d * 10) / 10;
+    }
+
     // VERSION: the plugin executed directly, as libcni does, with a runtime's clean environment.
     const version = (argv: string[], env: Record<string, string> = {}, wantExit = 0): number[] => {
       const out: number[] = [];
@@ -288,6 +323,7 @@ async function inside(): Promise<void> {
     const versions = {
       go: version(['/usr/lib/cni/bridge']),
       calico: version([join(binDir, 'calico')]),
+      esmBin: version([process.execPath, join(ROOT, 'dist', 'bin', 'calico.js')]),
       node: version([process.execPath, '-e', '0']),
       exec: version(['/bin/true']),
       // A request runCni rejects at once (no CNI_CONTAINERID): the thin path's round trip to the
@@ -333,6 +369,11 @@ async function inside(): Promise<void> {
       samples: versions.calico,
       anchor: 'VERSION: go bridge',
     });
+    table.push({
+      name: 'VERSION: dist/bin/calico.js (ES module bin)',
+      samples: versions.esmBin,
+      anchor: 'VERSION: go bridge',
+    });
     table.push({ name: 'floor: node -e 0', samples: versions.node, anchor: 'VERSION: go bridge' });
     table.push({ name: 'floor: exec /bin/true', samples: versions.exec });
     table.push({
@@ -355,6 +396,7 @@ async function inside(): Promise<void> {
       date: new Date().toISOString(),
       rounds,
       node: process.version,
+      etcdRequestsPerAddDel: kvPerPair,
       rows: table.map((r) => ({
         name: r.name,
         medianMs: median(r.samples),
@@ -363,7 +405,7 @@ async function inside(): Promise<void> {
         ratioToAnchor: r.anchor ? median(r.samples) / median(byName.get(r.anchor)!.samples) : null,
       })),
     });
-    process.stdout.write(`\nwrote ${out}\n`);
+    process.stdout.write(`\netcd KV requests per ADD+DEL pair: ${JSON.stringify(kvPerPair)}\nwrote ${out}\n`);
   } finally {
     if (agent && agent.exitCode === null) {
       agent.kill('SIGTERM');

@@ -56,6 +56,31 @@ async function openHost(etcd: EtcdHandle, name: string): Promise<Host> {
   return { backend, ipam: new IPAMClient(new Client(backend)), name };
 }
 
+/** etcd's own count of KV requests served so far, per method (its /metrics). */
+async function etcdKvCalls(clientUrl: string): Promise<Record<string, number>> {
+  const text = await (await fetch(`${clientUrl}/metrics`)).text();
+  const out: Record<string, number> = {};
+  for (const m of text.matchAll(
+    /^grpc_server_handled_total\{[^}]*grpc_method="(\w+)",grpc_service="etcdserverpb\.KV"[^}]*\} (\d+)/gm,
+  )) {
+    out[m[1]] = (out[m[1]] ?? 0) + Number(m[2]);
+  }
+  return out;
+}
+
+function perCall(
+  before: Record<string, number>,
+  after: Record<string, number>,
+  n: number,
+): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const k of Object.keys(after)) {
+    const d = (after[k] - (before[k] ?? 0)) / n;
+    if (d > 0) out[k] = Math.round(d * 100) / 100;
+  }
+  return out;
+}
+
 async function resetIpam(admin: EtcdBackend): Promise<void> {
   await admin.deletePrefix(`${IPAM_ROOT}/`);
 }
@@ -170,10 +195,13 @@ async function main(): Promise<void> {
     const casRate: number[] = [];
     const allocRate: number[] = [];
     const deadline = Date.now() + PHASE_BUDGET_MS;
+    let requestsPerAllocation: Record<string, number> = {};
     for (let round = 0; round < ROUNDS && Date.now() < deadline; round++) {
       await resetIpam(admin);
+      const before = await etcdKvCalls(etcd.clientUrl);
       const a = await allocations(hosts, round, deadline);
       if (a.count === 0) break;
+      requestsPerAllocation = perCall(before, await etcdKvCalls(etcd.clientUrl), a.count);
       const cas = await rawCas(casClients, a.count);
       allocMs.push(a.ms);
       casMs.push(cas);
@@ -237,7 +265,8 @@ async function main(): Promise<void> {
     );
     const throughputRatio = median(allocRate) / median(casRate);
     process.stdout.write(
-      `\nallocations/s ${median(allocRate).toFixed(0)} vs raw CAS txns/s ${median(casRate).toFixed(0)}: ${throughputRatio.toFixed(2)}x (goal >= 0.5x)\n`,
+      `\nallocations/s ${median(allocRate).toFixed(0)} vs raw CAS txns/s ${median(casRate).toFixed(0)}: ${throughputRatio.toFixed(2)}x (goal >= 0.5x)\n` +
+        `etcd KV requests per allocation: ${JSON.stringify(requestsPerAllocation)}\n`,
     );
     const out = writeResults('ipam', {
       benchmark: 'ipam',
@@ -249,6 +278,7 @@ async function main(): Promise<void> {
       allocationsPerSecond: { median: median(allocRate), samples: allocRate },
       rawCasTxnsPerSecond: { median: median(casRate), samples: casRate },
       throughputRatio,
+      etcdRequestsPerAllocation: requestsPerAllocation,
       rows: rows.map((r) => ({
         name: r.name,
         medianMs: median(r.samples),
