@@ -16,6 +16,7 @@ import {
   handles,
   heldBy,
   pool,
+  restartEtcd,
   startBed,
   type Bed,
 } from './fixture.js';
@@ -197,7 +198,7 @@ describe('calico CNI plugin failures', { timeout: 300_000 }, () => {
       assert.match(add.error?.details ?? '', /etcd/);
       assert.deepEqual(await caliLinks(bed.host), []);
     } finally {
-      await bed.etcd.restart();
+      await restartEtcd(bed);
     }
     await assertNothingLeft(bed, [pod], 'after ADD with etcd down');
     const retry = await bed.tool.add('net1', pod, { containerId: 'ed1' });
@@ -220,7 +221,7 @@ describe('calico CNI plugin failures', { timeout: 300_000 }, () => {
     try {
       add = await pending;
     } finally {
-      await bed.etcd.restart();
+      await restartEtcd(bed);
     }
     assert.equal(add.code, 1);
     assert.equal(add.error?.code, 11, add.stderr);

@@ -3,6 +3,7 @@
  * relay), pod namespaces, and mini-cnitool driving the real `calico` plugin through libcni.
  */
 import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
 import type { Resource } from '../../../src/api/index.js';
 import { Client, ensureInitialized } from '../../../src/client/index.js';
 import { EtcdBackend } from '../../../src/datastore/index.js';
@@ -93,6 +94,16 @@ export async function startBed(label: string, resources: Resource[]): Promise<Be
     for (const c of cleanups.reverse()) await c();
     throw e;
   }
+}
+
+/**
+ * etcd.restart() after kill(): a SIGKILLed etcd leaves its unix listener's socket file behind, which
+ * the restarted etcd cannot bind; remove it first.
+ */
+export async function restartEtcd(bed: Bed): Promise<void> {
+  const unix = bed.etcd.unixEndpoint;
+  if (unix) rmSync(unix.replace(/^unix:\/\//, ''), { force: true });
+  await bed.etcd.restart();
 }
 
 export async function heldBy(bed: Bed, handle: string): Promise<string[]> {
