@@ -1,0 +1,229 @@
+/**
+ * calico-lab's command line. Every command takes `--name` (default `lab`, or $CALICO_LAB_NAME),
+ * so several labs can run side by side.
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { runDemo, DEMO_LAB } from './demo.js';
+import { execIn, ping, printPing } from './exec.js';
+import { errorText, LabError } from './lab-error.js';
+import { DEFAULT_LAB, LabNames } from './names.js';
+import { podAdd, podDel } from './pod-commands.js';
+import { blockSpawns } from './processes.js';
+import type { Output } from './progress.js';
+import { requireState } from './state.js';
+import { printStatus } from './status.js';
+import { teardown } from './teardown.js';
+import { up } from './up.js';
+
+export interface LabIO {
+  stdout: Output;
+  stderr: Output;
+}
+
+function nameOption(dflt: string): Option {
+  return new Option('--name <lab>', 'lab name (prefix of its namespaces)')
+    .default(dflt)
+    .env('CALICO_LAB_NAME');
+}
+
+function whole(flag: string): (v: string) => number {
+  return (v) => {
+    if (!/^\d+$/.test(v)) throw new LabError(`${flag} needs a whole number, got '${v}'`, undefined, 2);
+    return Number(v);
+  };
+}
+
+/** `--name X` as a user would type it (empty for the default lab). */
+function nameFlag(lab: string): string {
+  return lab === DEFAULT_LAB ? '' : ` --name ${lab}`;
+}
+
+/**
+ * Ctrl-C (or SIGTERM) during a command that builds a lab: stop starting daemons, remove what
+ * exists, exit 130. The daemons are detached, so without this they would outlive the command.
+ */
+function teardownOnInterrupt(names: LabNames, io: LabIO): () => void {
+  let busy = false;
+  const handler = (sig: NodeJS.Signals): void => {
+    if (busy) return;
+    busy = true;
+    blockSpawns();
+    io.stderr.write(`\ncalico-lab: ${sig}: removing lab '${names.lab}' ...\n`);
+    teardown(names)
+      .then(() => io.stderr.write(`lab '${names.lab}' removed\n`))
+      .catch((e: unknown) => io.stderr.write(`calico-lab: ${errorText(e)}\n`))
+      .finally(() => process.exit(130));
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+  return () => {
+    process.off('SIGINT', handler);
+    process.off('SIGTERM', handler);
+  };
+}
+
+function build(io: LabIO, setStatus: (n: number) => void): Command {
+  const program = new Command('calico-lab')
+    .description(
+      'A Calico cluster in network namespaces on this machine: hosts on a fabric bridge, one etcd, one calico-node per host, pods made by the calico CNI plugin',
+    )
+    .enablePositionalOptions()
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
+
+  const labOf = (c: Command): LabNames => new LabNames(String(c.opts().name));
+
+  program
+    .command('up')
+    .description('create a lab and wait until it is ready (removes leftovers of a crashed run first)')
+    .addOption(nameOption(DEFAULT_LAB))
+    .option('--nodes <n>', 'number of hosts', whole('--nodes'), 3)
+    .addOption(
+      new Option('--mode <mode>', 'how pods reach other hosts').choices(['bgp', 'vxlan']).default('bgp'),
+    )
+    .option(
+      '--route-reflectors <k>',
+      'make the first K hosts BGP route reflectors (mesh off)',
+      whole('--route-reflectors'),
+      0,
+    )
+    .option('--tor', 'add a GoBGP ToR router (eBGP, AS 64513) peering with every host')
+    .action(
+      async (
+        o: { nodes: number; mode: 'bgp' | 'vxlan'; routeReflectors: number; tor?: boolean },
+        c: Command,
+      ) => {
+        const names = labOf(c);
+        const release = teardownOnInterrupt(names, io);
+        try {
+          const s = await up(
+            names,
+            { nodes: o.nodes, mode: o.mode, routeReflectors: o.routeReflectors, tor: !!o.tor },
+            io.stdout,
+          );
+          const f = nameFlag(names.lab);
+          io.stdout.write(
+            `\nlab '${names.lab}' is up: ${s.hosts.map((h) => `${h.name} ${h.address}`).join(', ')}\n` +
+              `next: calico-lab pod add web${f} --node 1; calico-lab status${f}; calico-lab exec 1${f} -- calicoctl get nodes; calico-lab down${f}\n`,
+          );
+        } catch (e) {
+          if (e instanceof LabError && e.exitCode === 2) throw e;
+          throw new LabError(
+            errorText(e),
+            `${e instanceof LabError && e.hint ? `${e.hint}\n` : ''}the lab is left as it is for inspection (logs in ${names.dir}); remove it with: calico-lab down${nameFlag(names.lab)}`,
+          );
+        } finally {
+          release();
+        }
+      },
+    );
+
+  program
+    .command('status')
+    .description('hosts, calico-node readiness, pods, and every host’s BGP peers')
+    .addOption(nameOption(DEFAULT_LAB))
+    .action(async (_o, c: Command) => {
+      const names = labOf(c);
+      setStatus((await printStatus(names, requireState(names), io.stdout)) ? 0 : 1);
+    });
+
+  const pod = program.command('pod').description('add or delete pods');
+  pod
+    .command('add')
+    .description(
+      'create a pod (a network namespace wired by the calico CNI plugin) and wait until every host routes to it',
+    )
+    .argument('<name>')
+    .addOption(nameOption(DEFAULT_LAB))
+    .option('--node <host>', 'host number or name (default: the host with the fewest pods)')
+    .option('--no-wait', 'return after CNI ADD, without waiting for routes on the other hosts')
+    .action(async (podName: string, o: { node?: string; wait: boolean }, c: Command) => {
+      await podAdd(labOf(c), podName, { node: o.node, wait: o.wait }, io.stdout);
+    });
+  pod
+    .command('del')
+    .description('delete a pod (CNI DEL, then its namespace)')
+    .argument('<name>')
+    .addOption(nameOption(DEFAULT_LAB))
+    .action(async (podName: string, _o, c: Command) => {
+      await podDel(labOf(c), podName, io.stdout);
+    });
+
+  program
+    .command('ping')
+    .description('ping -n -c 3 -W 1 from a host or pod to a host, pod or IPv4 address')
+    .argument('<from>')
+    .argument('<to>')
+    .addOption(nameOption(DEFAULT_LAB))
+    .action(async (from: string, to: string, _o, c: Command) => {
+      const r = await ping(requireState(labOf(c)), from, to);
+      printPing(r, io.stdout);
+      setStatus(r.ok ? 0 : 1);
+    });
+
+  program
+    .command('exec')
+    .description(
+      'run a command in a host (calicoctl on PATH, aimed at the lab) or a pod: exec h1 -- ip route',
+    )
+    .argument('<target>', 'host number, h<N>, host name, or pod name')
+    .argument('<command...>')
+    .addOption(nameOption(DEFAULT_LAB))
+    .passThroughOptions()
+    .action(async (target: string, argv: string[], _o, c: Command) => {
+      const names = labOf(c);
+      setStatus(await execIn(names, requireState(names), target, argv));
+    });
+
+  program
+    .command('down')
+    .description('remove the lab: processes, namespaces, state (also what a crashed run left)')
+    .addOption(nameOption(DEFAULT_LAB))
+    .action(async (_o, c: Command) => {
+      const names = labOf(c);
+      const r = await teardown(names);
+      io.stdout.write(
+        r.hadState || r.processes + r.namespaces > 0
+          ? `lab '${names.lab}' removed (${r.processes} process(es), ${r.namespaces} namespace(s))\n`
+          : `no lab '${names.lab}' found; nothing to remove\n`,
+      );
+    });
+
+  program
+    .command('demo')
+    .description('3 hosts in BGP mode, a pod on each, cross-host pings, node status, then down')
+    .addOption(nameOption(DEMO_LAB))
+    .action(async (_o, c: Command) => {
+      const names = labOf(c);
+      const release = teardownOnInterrupt(names, io);
+      try {
+        setStatus(await runDemo(names, io.stdout));
+      } finally {
+        release();
+      }
+    });
+
+  return program;
+}
+
+/** Runs calico-lab; returns the exit status. */
+export async function runCalicoLab(argv: string[], io: LabIO): Promise<number> {
+  let status = 0;
+  const program = build(io, (n) => (status = n));
+  try {
+    if (argv.length === 0) {
+      program.outputHelp();
+      return 0;
+    }
+    await program.parseAsync(argv, { from: 'user' });
+    return status;
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
+    if (e instanceof LabError) {
+      io.stderr.write(`calico-lab: ${e.message}\n${e.hint ? `${e.hint}\n` : ''}`);
+      return e.exitCode;
+    }
+    io.stderr.write(`calico-lab: ${errorText(e)}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,125 @@
+/**
+ * Every name and address of one lab, derived from its name alone, so a later command (or the
+ * clean-up after a crash) finds the same namespaces, directories and addresses without asking
+ * anyone. Underlay addresses are TEST-NET-2 (198.51.100.0/24), pod addresses TEST-NET-3
+ * (203.0.113.0/24): documentation ranges that never clash with a real network.
+ */
+import { join } from 'node:path';
+import { usageError } from './lab-error.js';
+
+export const LAB_ROOT = '/var/run/calico-lab';
+export const DEFAULT_LAB = 'lab';
+export const NETNS_DIR = '/run/netns';
+
+export const FABRIC_SUBNET = '198.51.100.0/24';
+export const FABRIC_PREFIX = 24;
+/** The ToR router's address, and every host's default gateway (proxy ARP needs some route). */
+export const GATEWAY_IP = '198.51.100.1';
+export const POD_POOL_CIDR = '203.0.113.0/24';
+/** /28 blocks: 16 of them in the pool, so up to 16 hosts each get their own. */
+export const POD_BLOCK_SIZE = 28;
+export const NODE_AS = 64512;
+export const TOR_AS = 64513;
+export const RR_CLUSTER_ID = '224.0.0.1';
+export const RR_LABEL = 'calico-route-reflector';
+export const MAX_NODES = 16;
+/** gobgpd's API inside the ToR namespace (nothing else listens there). */
+export const TOR_API_PORT = 50051;
+
+const LAB_NAME_RE = /^[a-z][a-z0-9]{0,11}$/;
+const POD_NAME_RE = /^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$/;
+
+export function checkLabName(name: string): string {
+  if (!LAB_NAME_RE.test(name)) {
+    throw usageError(
+      `invalid lab name '${name}'`,
+      'a lab name is 1-12 lower-case letters and digits, starting with a letter (it prefixes namespace names)',
+    );
+  }
+  return name;
+}
+
+export function checkPodName(name: string): string {
+  if (!POD_NAME_RE.test(name)) {
+    throw usageError(
+      `invalid pod name '${name}'`,
+      'a pod name is 1-40 lower-case letters, digits and dashes, starting and ending with a letter or digit',
+    );
+  }
+  return name;
+}
+
+export function hostAddress(index: number): string {
+  return `198.51.100.${10 + index}`;
+}
+
+/** Names and paths of one lab. */
+export class LabNames {
+  readonly dir: string;
+
+  constructor(
+    readonly lab: string,
+    root = LAB_ROOT,
+  ) {
+    checkLabName(lab);
+    this.dir = join(root, lab);
+  }
+
+  get stateFile(): string {
+    return join(this.dir, 'state.json');
+  }
+
+  get lockFile(): string {
+    return join(this.dir, 'state.lock');
+  }
+
+  /** calicoctl (and the CNI plugins, for CNI_PATH) as small wrapper scripts. */
+  get binDir(): string {
+    return join(this.dir, 'bin');
+  }
+
+  get etcdDir(): string {
+    return join(this.dir, 'etcd');
+  }
+
+  get etcdEndpoint(): string {
+    return `unix://${join(this.etcdDir, 'etcd.sock')}:2379`;
+  }
+
+  get fabricNetns(): string {
+    return `${this.lab}-fab`;
+  }
+
+  get torNetns(): string {
+    return `${this.lab}-tor`;
+  }
+
+  get torDir(): string {
+    return join(this.dir, 'tor');
+  }
+
+  hostName(index: number): string {
+    return `${this.lab}-h${index}`;
+  }
+
+  hostDir(index: number): string {
+    return join(this.dir, `h${index}`);
+  }
+
+  podNetns(pod: string): string {
+    return `${this.lab}-p-${pod}`;
+  }
+
+  podContainerId(pod: string): string {
+    return `${this.lab}-${pod}`;
+  }
+
+  /** Does a namespace name belong to this lab? (What a crashed run may have left.) */
+  ownsNetns(name: string): boolean {
+    return new RegExp(`^${this.lab}-(fab|tor|h\\d+|p-[a-z0-9-]+)$`).test(name);
+  }
+}
+
+export function netnsPath(name: string): string {
+  return join(NETNS_DIR, name);
+}
