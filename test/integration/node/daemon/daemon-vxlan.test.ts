@@ -5,7 +5,7 @@
  * SIGKILL a restarted daemon converges again.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Client } from '../../../../src/client/index.js';
@@ -133,6 +133,48 @@ describe('calico-node daemon (vxlan backend) in a network namespace', { skip }, 
     } finally {
       assert.deepEqual(await second.terminate(), { code: 0, signal: null });
     }
+  });
+
+  it('runs the CNI agent in-process when CALICO_CNI_AGENT_SOCKET is set, and removes its socket on stop', async () => {
+    const sock = join(h1.runDir, 'agent.sock');
+    const d = spawnDaemon(lab, h1, { ...env, CALICO_CNI_AGENT_SOCKET: sock });
+    try {
+      const s = await readiness(d);
+      assert.deepEqual(
+        s.reporters.map((r) => r.name),
+        ['calc graph', 'int_dataplane', 'cni-agent'],
+      );
+      assert.ok(existsSync(sock));
+      assert.ok(d.entries().some((e) => e.component === 'cni-agent' && e.msg === `listening on ${sock}`));
+    } finally {
+      assert.deepEqual(await d.terminate(), { code: 0, signal: null });
+    }
+    assert.ok(!existsSync(sock), 'socket removed on stop');
+  });
+
+  it('-startup runs startup only; -felix runs Felix without startup; a bad setting fails with status 1', async () => {
+    const s = spawnDaemon(lab, h1, env, ['-startup']);
+    assert.deepEqual(await s.exited, { code: 0, signal: null }, s.lines.join('\n'));
+    assert.ok(s.entries().every((e) => e.component === 'startup'));
+
+    const f = spawnDaemon(lab, h1, env, ['-felix']);
+    try {
+      const sum = await readiness(f);
+      assert.deepEqual(
+        sum.reporters.map((r) => r.name),
+        ['calc graph', 'int_dataplane'],
+      );
+      assert.ok(!f.entries().some((e) => e.component === 'startup'));
+    } finally {
+      assert.deepEqual(await f.terminate(), { code: 0, signal: null });
+    }
+
+    const bad = spawnDaemon(lab, h1, { ...env, FELIX_HEALTHPORT: 'ninety' });
+    assert.deepEqual(await bad.exited, { code: 1, signal: null });
+    assert.ok(bad.entries().some((e) => e.level === 'error' && /FELIX_HEALTHPORT/.test(String(e.msg))));
+    const badIp = spawnDaemon(lab, h1, { ...env, IP: '300.1.1.1' });
+    assert.deepEqual(await badIp.exited, { code: 1, signal: null });
+    assert.ok(badIp.entries().some((e) => e.component === 'startup' && e.level === 'error'));
   });
 
   it('health can be turned off; the -felix-ready probe reports failure without it', async () => {
