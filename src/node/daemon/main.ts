@@ -3,6 +3,7 @@
  * SIGTERM/SIGINT into a clean stop (exit 0). A fatal error anywhere (an exception nobody caught)
  * is logged and also stops everything, BIRD included, before exiting 1.
  */
+import { stopBirdFromPidFile } from '../../confd/index.js';
 import { isCalicoError } from '../../errors/index.js';
 import { VERSION } from '../../version.js';
 import { componentSink, createLogger, type LogSink } from '../log.js';
@@ -34,6 +35,21 @@ function signalled(log: (m: string) => void): Promise<string> {
     process.on('SIGTERM', on);
     process.on('SIGINT', on);
   });
+}
+
+/** Every part bounds its own stop (Felix 10 s, BIRD 5 s + SIGKILL, CNI requests 10 s); this is the backstop. */
+const STOP_DEADLINE_MS = 30_000;
+
+/** Stops the daemon; past the deadline BIRD is still ended by its PID file. False when late. */
+async function stopWithin(daemon: Daemon, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), ms)));
+  const r = await Promise.race([daemon.stop().then(() => 'done' as const), late]);
+  clearTimeout(timer);
+  if (r === 'done') return true;
+  daemon.log.error(`calico-node did not stop within ${ms / 1000} s; ending BIRD by its pid file and exiting`);
+  await stopBirdFromPidFile(daemon.paths.birdPidFile).catch(() => undefined);
+  return false;
 }
 
 function describe(e: unknown): string {
@@ -89,14 +105,21 @@ async function runDaemon(
   let daemon: Daemon | undefined;
   try {
     const started = startDaemon({ env, mode, out });
+    started.catch(() => undefined);
     const first = await Promise.race([
       started.then((d) => ({ d })),
       stop.then((sig) => ({ sig })),
       fatalError.then((e) => ({ e })),
     ]);
     if ('sig' in first || 'e' in first) {
-      // Stopped (or failed) during start: let the start finish, then undo it.
-      await started.then((d) => d.stop()).catch(() => undefined);
+      // Stopped (or failed) during start: let the start finish, then undo it. Startup itself may
+      // wait for the datastore forever (WAIT_FOR_DATASTORE): then nothing else runs yet, so leave.
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), STOP_DEADLINE_MS)));
+      const d = await Promise.race([started.catch(() => undefined), late]);
+      clearTimeout(timer);
+      if (d && d !== 'late') await stopWithin(d, STOP_DEADLINE_MS);
+      else if (d === 'late') await stopBirdFromPidFile(resolvePaths(env).birdPidFile).catch(() => undefined);
       if ('e' in first) {
         log.error(`fatal: ${describe(first.e)}`);
         return 1;
@@ -109,12 +132,11 @@ async function runDaemon(
     const why = await Promise.race([stop.then((sig) => ({ sig })), fatalError.then((e) => ({ e }))]);
     if ('e' in why) {
       daemon.log.error(`fatal: ${describe(why.e)}; stopping everything`);
-      await daemon.stop();
+      await stopWithin(daemon, STOP_DEADLINE_MS);
       return 1;
     }
     daemon.log.info(`${why.sig}: stopping`);
-    await daemon.stop();
-    return 0;
+    return (await stopWithin(daemon, STOP_DEADLINE_MS)) ? 0 : 1;
   } catch (e) {
     if (e instanceof StartupFailed) return e.status;
     log.error(`calico-node failed to start: ${describe(e)}`);

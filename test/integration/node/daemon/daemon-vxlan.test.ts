@@ -177,6 +177,12 @@ describe('calico-node daemon (vxlan backend) in a network namespace', { skip }, 
     assert.ok(badIp.entries().some((e) => e.component === 'startup' && e.level === 'error'));
   });
 
+  it('SIGTERM in the middle of startup still exits 0', async () => {
+    const d = spawnDaemon(lab, h1, env);
+    await eventually('first startup line', async () => (d.lines.length > 0 ? true : undefined));
+    assert.deepEqual(await d.terminate(), { code: 0, signal: null }, d.lines.join('\n'));
+  });
+
   it('health can be turned off; the -felix-ready probe reports failure without it', async () => {
     const d = spawnDaemon(lab, h1, { ...env, FELIX_HEALTHENABLED: 'false' });
     try {
