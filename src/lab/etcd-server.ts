@@ -423,6 +423,8 @@ class EtcdProcess implements EtcdHandle {
   /** Spawns etcd and waits until /health says true; throws (with the log tail) otherwise. */
   async launch(): Promise<void> {
     installHooks();
+    // A killed etcd leaves its unix socket file behind; a restart must not trip over it.
+    rmSync(join(this.dir, UNIX_SOCKET), { force: true });
     const fd = openSync(this.logFile, 'a');
     let child: ChildProcess;
     try {
