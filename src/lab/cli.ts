@@ -3,17 +3,18 @@
  * so several labs can run side by side.
  */
 import { Command, CommanderError, Option } from 'commander';
-import { runDemo, DEMO_LAB } from './demo.js';
 import { execIn, ping, printPing } from './exec.js';
 import { errorText, LabError } from './lab-error.js';
 import { DEFAULT_LAB, LabNames } from './names.js';
+
+/** The demo's lab name (not `lab`: the demo must never remove a lab the user is running). */
+const DEMO_LAB = 'demo';
 import { podAdd, podDel } from './pod-commands.js';
 import { blockSpawns } from './processes.js';
 import type { Output } from './progress.js';
-import { requireState } from './state.js';
+import { readState, requireState } from './state.js';
 import { printStatus } from './status.js';
 import { teardown } from './teardown.js';
-import { up } from './up.js';
 
 export interface LabIO {
   stdout: Output;
@@ -33,33 +34,47 @@ function whole(flag: string): (v: string) => number {
   };
 }
 
+function createdByUs(names: LabNames): boolean {
+  try {
+    return readState(names)?.upPid === process.pid;
+  } catch {
+    return false;
+  }
+}
+
 /** `--name X` as a user would type it (empty for the default lab). */
 function nameFlag(lab: string): string {
   return lab === DEFAULT_LAB ? '' : ` --name ${lab}`;
+}
+
+interface InterruptGuard {
+  /** Set once a signal arrived: the teardown that ends the process (never resolves). */
+  stopping?: Promise<never>;
+  release(): void;
 }
 
 /**
  * Ctrl-C (or SIGTERM) during a command that builds a lab: stop starting daemons, remove what
  * exists, exit 130. The daemons are detached, so without this they would outlive the command.
  */
-function teardownOnInterrupt(names: LabNames, io: LabIO): () => void {
-  let busy = false;
+function teardownOnInterrupt(names: LabNames, io: LabIO): InterruptGuard {
+  const guard: InterruptGuard = { release: () => undefined };
   const handler = (sig: NodeJS.Signals): void => {
-    if (busy) return;
-    busy = true;
+    if (guard.stopping) return;
     blockSpawns();
     io.stderr.write(`\ncalico-lab: ${sig}: removing lab '${names.lab}' ...\n`);
-    teardown(names)
+    guard.stopping = teardown(names)
       .then(() => io.stderr.write(`lab '${names.lab}' removed\n`))
       .catch((e: unknown) => io.stderr.write(`calico-lab: ${errorText(e)}\n`))
-      .finally(() => process.exit(130));
+      .then(() => process.exit(130));
   };
   process.on('SIGINT', handler);
   process.on('SIGTERM', handler);
-  return () => {
+  guard.release = () => {
     process.off('SIGINT', handler);
     process.off('SIGTERM', handler);
   };
+  return guard;
 }
 
 function build(io: LabIO, setStatus: (n: number) => void): Command {
@@ -94,8 +109,10 @@ function build(io: LabIO, setStatus: (n: number) => void): Command {
         c: Command,
       ) => {
         const names = labOf(c);
-        const release = teardownOnInterrupt(names, io);
+        const guard = teardownOnInterrupt(names, io);
         try {
+          // Loaded when needed: the datastore client is the heaviest import, and most commands skip it.
+          const { up } = await import('./up.js');
           const s = await up(
             names,
             { nodes: o.nodes, mode: o.mode, routeReflectors: o.routeReflectors, tor: !!o.tor },
@@ -107,13 +124,16 @@ function build(io: LabIO, setStatus: (n: number) => void): Command {
               `next: calico-lab pod add web${f} --node 1; calico-lab status${f}; calico-lab exec 1${f} -- calicoctl get nodes; calico-lab down${f}\n`,
           );
         } catch (e) {
-          if (e instanceof LabError && e.exitCode === 2) throw e;
+          // Interrupted: the failure is the teardown's doing; it reports and exits.
+          if (guard.stopping) await guard.stopping;
+          // Before this run created anything (bad options, a lab already up), there is nothing to inspect.
+          if (!createdByUs(names)) throw e;
           throw new LabError(
             errorText(e),
             `${e instanceof LabError && e.hint ? `${e.hint}\n` : ''}the lab is left as it is for inspection (logs in ${names.dir}); remove it with: calico-lab down${nameFlag(names.lab)}`,
           );
         } finally {
-          release();
+          guard.release();
         }
       },
     );
@@ -169,7 +189,7 @@ function build(io: LabIO, setStatus: (n: number) => void): Command {
     .argument('<target>', 'host number, h<N>, host name, or pod name')
     .argument('<command...>')
     .addOption(nameOption(DEFAULT_LAB))
-    .passThroughOptions()
+    // Everything after `--` is the command's, options included.
     .action(async (target: string, argv: string[], _o, c: Command) => {
       const names = labOf(c);
       setStatus(await execIn(names, requireState(names), target, argv));
@@ -195,11 +215,14 @@ function build(io: LabIO, setStatus: (n: number) => void): Command {
     .addOption(nameOption(DEMO_LAB))
     .action(async (_o, c: Command) => {
       const names = labOf(c);
-      const release = teardownOnInterrupt(names, io);
+      const guard = teardownOnInterrupt(names, io);
       try {
-        setStatus(await runDemo(names, io.stdout));
+        const { runDemo } = await import('./demo.js');
+        const status = await runDemo(names, io.stdout);
+        if (guard.stopping) await guard.stopping;
+        setStatus(status);
       } finally {
-        release();
+        guard.release();
       }
     });
 

@@ -12,7 +12,6 @@ import { requireState } from './state.js';
 import { teardown } from './teardown.js';
 import { up } from './up.js';
 
-export const DEMO_LAB = 'demo';
 const HOSTS = 3;
 
 export async function runDemo(names: LabNames, out: Output): Promise<number> {

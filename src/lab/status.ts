@@ -12,7 +12,7 @@ import { isLabProcess } from './processes.js';
 import type { Output } from './progress.js';
 import { runInNetns } from './run-command.js';
 import type { LabState } from './state.js';
-import { torNeighbors } from './tor.js';
+import { torNeighbors, torRib } from './tor.js';
 
 /** Left-aligned columns, two spaces apart. */
 export function table(rows: string[][]): string {
@@ -77,6 +77,15 @@ export async function printStatus(names: LabNames, state: LabState, out: Output)
     out.write(
       `\nToR (gobgpd pid ${tor.pid ?? '-'}, AS ${tor.asNumber}, ${tor.address}): ${est}/${state.hosts.length} sessions established\n`,
     );
+    const rib = await torRib(tor).catch(() => []);
+    if (rib.length > 0) {
+      out.write(
+        table([
+          ['PREFIX', 'NEXT HOP', 'AS PATH', 'BEST'],
+          ...rib.map((r) => [r.prefix, r.nextHop, r.asPath.join(' '), r.best ? '*' : '']),
+        ]),
+      );
+    }
   }
 
   if (state.mode === 'bgp') {

@@ -6,7 +6,7 @@
  */
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pluginLauncher } from '../cni/agent/index.js';
+import { pluginLauncher } from '../cni/agent/launcher.js';
 import type { LabNames } from './names.js';
 import { binPath, NODE_BIN } from './paths.js';
 
