@@ -21,7 +21,7 @@ const HOSTS = 10;
 const PER_HOST = Number(process.env.BENCH_IPAM_PER_HOST ?? 100);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SEED_BLOCKS = Number(process.env.BENCH_IPAM_BLOCKS ?? 1000);
-const LATENCY_SAMPLES = 25;
+const LATENCY_SAMPLES = 40;
 const POOL = '10.128.0.0/12'; // 16,384 blocks of /26: claiming stays cheap with 1,000 taken
 const PHASE_BUDGET_MS = Number(process.env.BENCH_IPAM_BUDGET_MS ?? 90_000);
 
@@ -49,11 +49,27 @@ interface Host {
   backend: EtcdBackend;
   ipam: IPAM;
   name: string;
+  /** Keys this host's reads returned so far (get: 0 or 1, list: the items). */
+  keysRead: number;
 }
 
 async function openHost(etcd: EtcdHandle, name: string): Promise<Host> {
   const backend = new EtcdBackend({ endpoints: etcd.endpoints });
-  return { backend, ipam: new IPAMClient(new Client(backend)), name };
+  const h: Host = { backend, ipam: new IPAMClient(new Client(backend)), name, keysRead: 0 };
+  // Count what reads return: an allocation that listed every block would show it here.
+  const get = backend.get.bind(backend);
+  const list = backend.list.bind(backend);
+  backend.get = async (key) => {
+    const kv = await get(key);
+    if (kv) h.keysRead++;
+    return kv;
+  };
+  backend.list = async (prefix) => {
+    const r = await list(prefix);
+    h.keysRead += r.items.length;
+    return r;
+  };
+  return h;
 }
 
 /** etcd's own count of KV requests served so far, per method (its /metrics). */
@@ -147,12 +163,18 @@ async function assignOne(h: Host, handle: string): Promise<number> {
   return performance.now() - t0;
 }
 
-/** One warm-up allocation (claims the host's block), then timed ones from that affine block. */
-async function affineLatency(h: Host, tag: string): Promise<number[]> {
-  await assignOne(h, `bench.${h.name}.${tag}.warm`);
+/**
+ * Timed allocations from the host's affine block (a warm-up claims it first if needed), then
+ * released again (untimed) so the block keeps free space. Also returns keys read per allocation.
+ */
+async function affineLatency(h: Host, tag: string, warm: boolean): Promise<{ ms: number[]; keys: number }> {
+  if (warm) await assignOne(h, `bench.${h.name}.${tag}.warm`);
   const out: number[] = [];
+  const keys0 = h.keysRead;
   for (let i = 0; i < LATENCY_SAMPLES; i++) out.push(await assignOne(h, `bench.${h.name}.${tag}.${i}`));
-  return out;
+  const keys = (h.keysRead - keys0) / LATENCY_SAMPLES;
+  for (let i = 0; i < LATENCY_SAMPLES; i++) await h.ipam.releaseByHandle(`bench.${h.name}.${tag}.${i}`);
+  return { ms: out, keys };
 }
 
 async function main(): Promise<void> {
@@ -214,7 +236,18 @@ async function main(): Promise<void> {
     const hostA = await openHost(etcd, 'bench-latency-a');
     const hostB = await openHost(etcd, 'bench-latency-b');
     extra.push(hostA, hostB);
-    const empty = await affineLatency(hostA, 'empty');
+    // Control: a raw etcd read round trip beside each phase, to tell etcd/machine drift from IPAM.
+    const rawGet = async (): Promise<number[]> => {
+      const out: number[] = [];
+      for (let i = 0; i < LATENCY_SAMPLES; i++) {
+        const t0 = performance.now();
+        await casClients[0].get('/bench/cas/0').string();
+        out.push(performance.now() - t0);
+      }
+      return out;
+    };
+    const controlEmpty = await rawGet();
+    const empty = await affineLatency(hostA, 'empty', true);
     const seedDeadline = Date.now() + PHASE_BUDGET_MS;
     let next = 0;
     await Promise.all(
@@ -235,10 +268,9 @@ async function main(): Promise<void> {
       }),
     );
     const blocks = (await admin.list(blockPrefix(4))).items.length;
-    const fullB = await affineLatency(hostB, 'full');
-    const fullA: number[] = [];
-    for (let i = 0; i < LATENCY_SAMPLES; i++)
-      fullA.push(await assignOne(hostA, `bench.${hostA.name}.again.${i}`));
+    const fullB = await affineLatency(hostB, 'full', true);
+    const fullA = await affineLatency(hostA, 'again', false);
+    const controlFull = await rawGet();
 
     const rows: Row[] = [
       { name: `raw etcd CAS txn x${HOSTS} clients (ms per round)`, samples: casMs },
@@ -247,15 +279,21 @@ async function main(): Promise<void> {
         samples: allocMs,
         anchor: `raw etcd CAS txn x${HOSTS} clients (ms per round)`,
       },
-      { name: 'one allocation, affine block, empty pool', samples: empty },
+      { name: 'control: raw etcd get, empty pool', samples: controlEmpty },
+      {
+        name: `control: raw etcd get, ${blocks} blocks`,
+        samples: controlFull,
+        anchor: 'control: raw etcd get, empty pool',
+      },
+      { name: 'one allocation, affine block, empty pool', samples: empty.ms },
       {
         name: `one allocation, new host, ${blocks} blocks`,
-        samples: fullB,
+        samples: fullB.ms,
         anchor: 'one allocation, affine block, empty pool',
       },
       {
         name: `one allocation, same host, ${blocks} blocks`,
-        samples: fullA,
+        samples: fullA.ms,
         anchor: 'one allocation, affine block, empty pool',
       },
     ];
@@ -266,7 +304,8 @@ async function main(): Promise<void> {
     const throughputRatio = median(allocRate) / median(casRate);
     process.stdout.write(
       `\nallocations/s ${median(allocRate).toFixed(0)} vs raw CAS txns/s ${median(casRate).toFixed(0)}: ${throughputRatio.toFixed(2)}x (goal >= 0.5x)\n` +
-        `etcd KV requests per allocation: ${JSON.stringify(requestsPerAllocation)}\n`,
+        `etcd KV requests per allocation: ${JSON.stringify(requestsPerAllocation)}\n` +
+        `keys read per affine allocation: empty pool ${empty.keys.toFixed(1)}, ${blocks} blocks ${fullB.keys.toFixed(1)} (new host) / ${fullA.keys.toFixed(1)} (same host)\n`,
     );
     const out = writeResults('ipam', {
       benchmark: 'ipam',
@@ -279,6 +318,11 @@ async function main(): Promise<void> {
       rawCasTxnsPerSecond: { median: median(casRate), samples: casRate },
       throughputRatio,
       etcdRequestsPerAllocation: requestsPerAllocation,
+      keysReadPerAffineAllocation: {
+        emptyPool: empty.keys,
+        newHostFullPool: fullB.keys,
+        sameHostFullPool: fullA.keys,
+      },
       rows: rows.map((r) => ({
         name: r.name,
         medianMs: median(r.samples),
