@@ -11,7 +11,7 @@ import { DEFAULT_LAB, LabNames } from './names.js';
 const DEMO_LAB = 'demo';
 import { podAdd, podDel } from './pod-commands.js';
 import { blockSpawns } from './processes.js';
-import type { Output } from './progress.js';
+import { seconds, type Output } from './progress.js';
 import { readState, requireState } from './state.js';
 import { printStatus } from './status.js';
 import { teardown } from './teardown.js';
@@ -144,7 +144,9 @@ function build(io: LabIO, setStatus: (n: number) => void): Command {
     .addOption(nameOption(DEFAULT_LAB))
     .action(async (_o, c: Command) => {
       const names = labOf(c);
-      setStatus((await printStatus(names, requireState(names), io.stdout)) ? 0 : 1);
+      // A half-built lab is shown too (what exists, and that it is not ready).
+      const state = readState(names) ?? requireState(names);
+      setStatus((await printStatus(names, state, io.stdout)) ? 0 : 1);
     });
 
   const pod = program.command('pod').description('add or delete pods');
@@ -201,11 +203,16 @@ function build(io: LabIO, setStatus: (n: number) => void): Command {
     .addOption(nameOption(DEFAULT_LAB))
     .action(async (_o, c: Command) => {
       const names = labOf(c);
-      const r = await teardown(names);
+      io.stdout.write(`removing lab '${names.lab}' (processes, namespaces, ${names.dir}) ... `);
+      const start = Date.now();
+      const r = await teardown(names).catch((e: unknown) => {
+        io.stdout.write('FAILED\n');
+        throw e;
+      });
       io.stdout.write(
         r.hadState || r.processes + r.namespaces > 0
-          ? `lab '${names.lab}' removed (${r.processes} process(es), ${r.namespaces} namespace(s))\n`
-          : `no lab '${names.lab}' found; nothing to remove\n`,
+          ? `done (${seconds(Date.now() - start)}): lab '${names.lab}' removed (${r.processes} process(es), ${r.namespaces} namespace(s))\n`
+          : `nothing found: no lab '${names.lab}' to remove\n`,
       );
     });
 

@@ -4,6 +4,7 @@
  * host's BIRD socket.
  */
 import { spawn } from 'node:child_process';
+import { constants } from 'node:os';
 import { join } from 'node:path';
 import { usageError } from './lab-error.js';
 import { netnsPath, type LabNames } from './names.js';
@@ -31,11 +32,19 @@ export function execEnv(names: LabNames, target: Target): NodeJS.ProcessEnv {
   return env;
 }
 
+function osSignal(sig: NodeJS.Signals): number {
+  return constants.signals[sig] ?? 0;
+}
+
 /** Runs argv in the target's namespace with our terminal; resolves to its exit status. */
 export function execIn(names: LabNames, state: LabState, ref: string, argv: string[]): Promise<number> {
   if (argv.length === 0) throw usageError('exec needs a command', 'e.g. calico-lab exec h1 -- ip route');
   const target = resolveTarget(state, ref);
-  return new Promise((resolve) => {
+  // Like system(3): Ctrl-C is the command's to handle (an interactive shell ignores it); we wait.
+  const ignore = (): void => undefined;
+  process.on('SIGINT', ignore);
+  process.on('SIGQUIT', ignore);
+  return new Promise<number>((resolve) => {
     const child = spawn('nsenter', [`--net=${netnsPath(target.netns)}`, ...argv], {
       stdio: 'inherit',
       env: execEnv(names, target),
@@ -44,7 +53,10 @@ export function execIn(names: LabNames, state: LabState, ref: string, argv: stri
       process.stderr.write(`calico-lab exec: ${e.message}\n`);
       resolve(127);
     });
-    child.once('close', (code, signal) => resolve(code ?? (signal ? 128 : 1)));
+    child.once('close', (code, signal) => resolve(code ?? 128 + (signal ? osSignal(signal) : 0)));
+  }).finally(() => {
+    process.off('SIGINT', ignore);
+    process.off('SIGQUIT', ignore);
   });
 }
 

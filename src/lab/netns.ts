@@ -33,7 +33,18 @@ export async function ipBatch(netns: string, lines: string[]): Promise<void> {
   await mustRun('ip', ['-n', netns, '-batch', '-'], { stdin: lines.join('\n') + '\n' });
 }
 
-/** Writes a sysctl inside a namespace (/proc/sys is per network namespace for net.*). */
+/**
+ * Writes a sysctl inside a namespace, e.g. `net/ipv4/ip_forward` (/proc/sys/net is per network
+ * namespace, and writing the file needs no procps).
+ */
 export async function setSysctl(netns: string, key: string, value: string): Promise<void> {
-  await mustRun('nsenter', [`--net=${netnsPath(netns)}`, 'sysctl', '-qw', `${key}=${value}`]);
+  await mustRun('nsenter', [
+    `--net=${netnsPath(netns)}`,
+    'sh',
+    '-c',
+    'echo "$2" > "/proc/sys/$1"',
+    'sh',
+    key,
+    value,
+  ]);
 }

@@ -21,7 +21,6 @@ export function preflight(mode: LabMode, tor: boolean): void {
     ['nsenter', 'util-linux'],
     ['etcd', 'etcd-server'],
     ['ping', 'iputils-ping'],
-    ['sysctl', 'procps'],
   ];
   if (mode === 'bgp') tools.push(['bird', 'bird2'], ['birdc', 'bird2']);
   if (tor) tools.push(['gobgpd', 'gobgpd'], ['gobgp', 'gobgpd']);

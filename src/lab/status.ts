@@ -8,7 +8,7 @@ import { execEnv } from './exec.js';
 import { etcdHealthy } from './lab-etcd.js';
 import type { LabNames } from './names.js';
 import { binPath, NODE_BIN } from './paths.js';
-import { isLabProcess } from './processes.js';
+import { isLabProcess, pidAlive } from './processes.js';
 import type { Output } from './progress.js';
 import { runInNetns } from './run-command.js';
 import type { LabState } from './state.js';
@@ -34,6 +34,14 @@ export async function printStatus(names: LabNames, state: LabState, out: Output)
   out.write(
     `lab '${state.name}': ${state.hosts.length} host(s), ${mesh}${state.tor ? ', GoBGP ToR' : ''}; ${state.phase}\n`,
   );
+  if (state.phase !== 'ready') {
+    const flag = state.name === 'lab' ? '' : ` --name ${state.name}`;
+    out.write(
+      pidAlive(state.upPid)
+        ? `(calico-lab up, pid ${state.upPid}, is still building it)\n`
+        : `(its calico-lab up, pid ${state.upPid}, did not finish: remove it with calico-lab down${flag})\n`,
+    );
+  }
   out.write(
     `etcd: ${state.etcd?.endpoint ?? '-'} (pid ${state.etcd?.pid ?? '-'}, ${etcdUp ? 'healthy' : 'NOT ANSWERING'})\n\n`,
   );
@@ -41,7 +49,7 @@ export async function printStatus(names: LabNames, state: LabState, out: Output)
   const rows = [
     ['HOST', 'ADDRESS', 'CALICO-NODE', 'FELIX', ...(state.mode === 'bgp' ? ['BIRD'] : []), 'PODS'],
   ];
-  let allGood = etcdUp;
+  let allGood = etcdUp && state.phase === 'ready';
   const probed = await Promise.all(
     state.hosts.map(async (h) => {
       const alive = h.nodePid !== undefined && isLabProcess(h.nodePid, names.dir);

@@ -12,7 +12,7 @@ export async function createFabric(names: LabNames): Promise<void> {
   const ns = names.fabricNetns;
   await createNetns(ns);
   await ipBatch(ns, ['link add br0 type bridge', 'link set br0 up']);
-  await setSysctl(ns, 'net.ipv4.ip_forward', '0');
+  await setSysctl(ns, 'net/ipv4/ip_forward', '0');
 }
 
 /** Plugs a namespace into the bridge: `eth0` inside it, `<port>` on br0. */
@@ -33,7 +33,7 @@ export async function createHost(names: LabNames, index: number, address: string
   await createNetns(ns);
   await attach(names, ns, `h${index}`, address);
   await ipBatch(ns, [`route add default via ${GATEWAY_IP} dev eth0`]);
-  await setSysctl(ns, 'net.ipv4.ip_forward', '1');
+  await setSysctl(ns, 'net/ipv4/ip_forward', '1');
 }
 
 /** The ToR router's namespace (gobgpd runs there; it exchanges routes, it does not forward). */

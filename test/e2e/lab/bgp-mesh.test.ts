@@ -137,8 +137,8 @@ describe('calico-lab: BGP full mesh', { skip }, () => {
 
   it('down leaves no namespace, process or file behind', async () => {
     const out = await mustLab(['down', ...N]);
-    assert.match(out, /lab 'tmesh' removed/);
+    assert.match(out, /done \(\d+\.\d s\): lab 'tmesh' removed/);
     assertLabGone(LAB);
-    assert.match(await mustLab(['down', ...N]), /nothing to remove/);
+    assert.match(await mustLab(['down', ...N]), /nothing found: no lab 'tmesh' to remove/);
   });
 });

@@ -85,6 +85,9 @@ describe('calico-lab: crashed and interrupted runs', { skip }, () => {
     child.kill('SIGKILL');
     await exited(child);
     assert.ok(labNamespaces(LAB).length > 0);
+    const status = await runLab(['status', ...N]);
+    assert.equal(status.code, 1);
+    assert.match(status.stdout, /did not finish: remove it with calico-lab down --name tcrash/);
     assert.match(await mustLab(['down', ...N]), /lab 'tcrash' removed/);
     assertLabGone(LAB);
   });
