@@ -2,10 +2,13 @@
  * calico-cni-agent as a process: options, start-up (modules and datastore code loaded before the
  * first request), one log line per request, and a clean stop on SIGTERM/SIGINT.
  */
+import { renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { CalicoError } from '../../errors/index.js';
 import { VERSION } from '../../version.js';
 import { createCniDeps, type ClosableCniDeps } from '../index.js';
 import { AGENT_TEST_HOOKS_ENV, agentHandler } from './agent-handler.js';
+import { pluginLauncher } from './launcher.js';
 import { agentSocketPath } from './protocol.cjs';
 import { CniAgentServer } from './server.js';
 
@@ -18,6 +21,7 @@ export interface AgentOptions {
 }
 
 export const AGENT_USAGE = `Usage: calico-cni-agent [--socket PATH] [--request-timeout-ms N] [--max-concurrent N] [--quiet]
+       calico-cni-agent --install-plugins DIR
 
 Runs CNI requests for the calico and calico-ipam plugins over a unix socket, keeping datastore
 connections open between requests. Without a running agent the plugins do the work themselves.
@@ -27,6 +31,8 @@ connections open between requests. Without a running agent the plugins do the wo
   --request-timeout-ms N   abort and fail a request after N ms (default 80000)
   --max-concurrent N       requests run at once; more wait (default 16)
   --quiet                  no log line per request
+  --install-plugins DIR    write the thin calico and calico-ipam plugins into DIR (a CNI bin dir)
+                           and exit
   -v, --version            print the version
 `;
 
@@ -38,7 +44,9 @@ function positiveInt(flag: string, v: string | undefined): number {
   return n;
 }
 
-export function parseAgentArgs(argv: string[], env: NodeJS.ProcessEnv): AgentOptions | 'help' | 'version' {
+export type AgentCommand = AgentOptions | 'help' | 'version' | { installPlugins: string };
+
+export function parseAgentArgs(argv: string[], env: NodeJS.ProcessEnv): AgentCommand {
   const opts: AgentOptions = { socketPath: agentSocketPath(env) };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -69,6 +77,11 @@ export function parseAgentArgs(argv: string[], env: NodeJS.ProcessEnv): AgentOpt
       case '--quiet':
         opts.quiet = true;
         break;
+      case '--install-plugins': {
+        const v = value();
+        if (!v) throw new CalicoError('USAGE', '--install-plugins needs a directory', AGENT_USAGE);
+        return { installPlugins: v };
+      }
       default:
         throw new CalicoError('USAGE', `unknown argument ${a}`, AGENT_USAGE);
     }
@@ -114,6 +127,16 @@ export async function agentMain(argv: string[]): Promise<number> {
   }
   if (parsed === 'version') {
     process.stdout.write(`calico-cni-agent (calico-ts) ${VERSION}\n`);
+    return 0;
+  }
+  if ('installPlugins' in parsed) {
+    for (const plugin of ['calico', 'calico-ipam'] as const) {
+      const file = join(parsed.installPlugins, plugin);
+      // Write beside, then rename: a runtime exec'ing the plugin never sees a half-written file.
+      writeFileSync(`${file}.tmp`, pluginLauncher(plugin), { mode: 0o755 });
+      renameSync(`${file}.tmp`, file);
+      process.stdout.write(`installed ${file}\n`);
+    }
     return 0;
   }
   let server: CniAgentServer;
