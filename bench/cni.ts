@@ -23,7 +23,7 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client, ensureInitialized } from '../src/client/index.js';
@@ -396,6 +396,8 @@ async function inside(): Promise<void> {
       date: new Date().toISOString(),
       rounds,
       node: process.version,
+      // The machine is shared: the 1/5/15-minute load averages when the run ended.
+      loadAverage: loadavg().map((x) => Math.round(x * 100) / 100),
       etcdRequestsPerAddDel: kvPerPair,
       rows: table.map((r) => ({
         name: r.name,

@@ -8,6 +8,7 @@
  *     pool and with 1,000 blocks in the pool (claimed by 1,000 other hosts). Must not grow.
  * Bounded in time: each phase stops at its budget.
  */
+import { loadavg } from 'node:os';
 import { Etcd3 } from 'etcd3';
 import { Client, ensureInitialized } from '../src/client/index.js';
 import { EtcdBackend } from '../src/datastore/index.js';
@@ -311,6 +312,8 @@ async function main(): Promise<void> {
       benchmark: 'ipam',
       date: new Date().toISOString(),
       hosts: HOSTS,
+      // The machine is shared: the 1/5/15-minute load averages when the run ended.
+      loadAverage: loadavg().map((x) => Math.round(x * 100) / 100),
       allocationsPerHost: PER_HOST,
       rounds: casMs.length,
       blocksInPool: blocks,
