@@ -11,7 +11,6 @@ export const LAB_ROOT = '/var/run/calico-lab';
 export const DEFAULT_LAB = 'lab';
 export const NETNS_DIR = '/run/netns';
 
-export const FABRIC_SUBNET = '198.51.100.0/24';
 export const FABRIC_PREFIX = 24;
 /** The ToR router's address, and every host's default gateway (proxy ARP needs some route). */
 export const GATEWAY_IP = '198.51.100.1';

@@ -7,7 +7,6 @@ import type { Output } from './progress.js';
 import { seconds } from './progress.js';
 import { waitPodRoutes } from './routes.js';
 import {
-  readState,
   requireState,
   withStateLock,
   writeState,
@@ -104,9 +103,4 @@ export async function podDel(names: LabNames, name: string, out: Output): Promis
     st.pods = st.pods.filter((p) => p.name !== name);
   });
   out.write(`pod ${name} deleted (was ${pod.ip ?? 'unaddressed'} on ${pod.host})\n`);
-}
-
-/** Pods of a lab, for listings (no lock: a snapshot). */
-export function listPods(names: LabNames): PodState[] {
-  return readState(names)?.pods ?? [];
 }

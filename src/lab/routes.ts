@@ -13,7 +13,7 @@ export interface RouteInfo {
   protocol?: string;
 }
 
-export async function routeGet(netns: string, ip: string): Promise<RouteInfo | undefined> {
+async function routeGet(netns: string, ip: string): Promise<RouteInfo | undefined> {
   const r = await runCommand('ip', ['-n', netns, '-j', 'route', 'get', ip], { timeoutMs: 5000 });
   if (r.code !== 0) return undefined;
   try {
@@ -23,23 +23,8 @@ export async function routeGet(netns: string, ip: string): Promise<RouteInfo | u
   }
 }
 
-export async function routesOf(netns: string, args: string[] = []): Promise<RouteInfo[]> {
-  const r = await runCommand('ip', ['-n', netns, '-j', 'route', 'show', ...args], { timeoutMs: 5000 });
-  if (r.code !== 0) return [];
-  try {
-    return JSON.parse(r.stdout || '[]') as RouteInfo[];
-  } catch {
-    return [];
-  }
-}
-
 /** Does `from` send traffic for a pod on `owner` the way the lab's mode should? */
-export async function routesToPod(
-  state: LabState,
-  from: HostState,
-  owner: HostState,
-  ip: string,
-): Promise<boolean> {
+async function routesToPod(state: LabState, from: HostState, owner: HostState, ip: string): Promise<boolean> {
   const r = await routeGet(from.name, ip);
   if (!r) return false;
   if (from.name === owner.name) return r.dev?.startsWith('cali') ?? false;
