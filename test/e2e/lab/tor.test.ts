@@ -50,11 +50,13 @@ describe('calico-lab: GoBGP ToR', { skip }, () => {
       neighbors.every((n) => n.state?.session_state === 6),
       'all sessions ESTABLISHED',
     );
-    // eBGP updates are paced (GoBGP's and BIRD's timers): poll briefly for the last block.
+    // eBGP updates are paced (GoBGP's and BIRD's timers), and a host may briefly announce a pod
+    // route before its block's affinity reaches confd: poll until the RIB settles on the blocks.
     let rib: Rib = {};
-    for (let t = 0; t < 100; t++) {
+    const want = JSON.stringify([...expected.keys()].sort());
+    for (let t = 0; t < 150; t++) {
       rib = (gobgp('global', 'rib', '-a', 'ipv4') as Rib | null) ?? {};
-      if (Object.keys(rib).length >= expected.size) break;
+      if (JSON.stringify(Object.keys(rib).sort()) === want) break;
       await sleep(100);
     }
     assert.deepEqual(Object.keys(rib).sort(), [...expected.keys()].sort());
