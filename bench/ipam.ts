@@ -56,7 +56,9 @@ interface Host {
 
 async function openHost(etcd: EtcdHandle, name: string): Promise<Host> {
   const backend = new EtcdBackend({ endpoints: etcd.endpoints });
-  const h: Host = { backend, ipam: new IPAMClient(new Client(backend)), name, keysRead: 0 };
+  // A long-lived host client, as the CNI agent's: slowly changing inputs reused for 2 s.
+  const ipam = new IPAMClient(new Client(backend), { cacheTtlMs: 2_000 });
+  const h: Host = { backend, ipam, name, keysRead: 0 };
   // Count what reads return: an allocation that listed every block would show it here.
   const get = backend.get.bind(backend);
   const list = backend.list.bind(backend);

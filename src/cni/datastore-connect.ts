@@ -45,8 +45,10 @@ export async function connectDatastore(
   });
   const backend = createBackend(cfg, opts);
   const client = new Client(backend);
-  const ipam = new IPAMClient(client);
+  // The agent keeps this client: reuse config, pools, reservations and node labels for 2 s.
+  const ipam = new IPAMClient(client, { cacheTtlMs: 2_000 });
   // Pool and node deletes through this client then clean IPAM up, as everywhere else.
   client.ipamHooks = ipam.clientHooks();
-  return { client, ipam, close: () => client.close() };
+  // Readiness flips only around upgrades and restores: a 2 s old answer is good enough.
+  return { client, ipam, readyCacheMs: 2_000, close: () => client.close() };
 }

@@ -2,7 +2,18 @@
 import { CniCode, CniError, toCniError } from './cni-error.js';
 import type { CniDatastore } from './types.js';
 
+/** When each long-lived datastore last answered ready (performance.now()). */
+const lastReady = new WeakMap<CniDatastore, number>();
+
 export async function checkDatastoreReady(ds: CniDatastore): Promise<void> {
+  const ttl = ds.readyCacheMs ?? 0;
+  const at = lastReady.get(ds);
+  if (ttl > 0 && at !== undefined && performance.now() - at < ttl) return;
+  await readReadiness(ds);
+  if (ttl > 0) lastReady.set(ds, performance.now());
+}
+
+async function readReadiness(ds: CniDatastore): Promise<void> {
   let ready: unknown;
   try {
     const ci = await ds.client.get('ClusterInformation', 'default');

@@ -31,6 +31,11 @@ export interface CniResponse {
 export interface CniDatastore {
   client: Client;
   ipam: IPAM;
+  /**
+   * Long-lived connections (the agent): reuse a `datastoreReady: true` answer for this long.
+   * Only success is reused; the request's own reads and CAS writes still reach the datastore.
+   */
+  readyCacheMs?: number;
 }
 
 /** Runs another CNI plugin (a non-Calico IPAM plugin named in `ipam.type`). */

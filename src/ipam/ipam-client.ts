@@ -42,6 +42,7 @@ import type {
 import type { AffinityType, AllocationBlock, BlockAffinityValue, IPAMConfig, IPAMHandle } from './model.js';
 import { releaseByHandle, releaseIPs } from './release.js';
 import { HostLock } from './host-lock.js';
+import { ReadCache } from './read-cache.js';
 import { Session } from './session.js';
 import { IPAMStore, isCASConflict } from './store/ipam-store.js';
 
@@ -50,6 +51,12 @@ export interface IPAMClientOptions {
   now?: () => Date;
   /** CAS retries per loop (Calico: 100). */
   retries?: number;
+  /**
+   * Long-lived clients (the CNI agent, calico-node): how long IPAM config, IPPools, IPReservations
+   * and Node labels read for assignments and releases are reused. Default 0: read every time.
+   * Writes through this client and any failed operation clear them.
+   */
+  cacheTtlMs?: number;
 }
 
 /** AutoAssign arguments beyond the shared interface (Windows-style reserved block edges). */
@@ -92,6 +99,10 @@ export class IPAMClient implements IPAM {
   private readonly hostLock = new HostLock();
   /** Per host/type/family: the affine block last allocated from (see FamilyRequest.hint). */
   private readonly lastBlock = new Map<string, string>();
+  private readonly configCache: ReadCache<IPAMConfig>;
+  private readonly poolCache: ReadCache<PoolInfo[]>;
+  private readonly reservationCache: ReadCache<Reservations>;
+  private readonly labelCache: ReadCache<Record<string, string> | null>;
 
   constructor(client: Client, opts?: IPAMClientOptions);
   constructor(backend: Backend, client?: Client, opts?: IPAMClientOptions);
@@ -110,6 +121,29 @@ export class IPAMClient implements IPAM {
     this.clock = opts?.now ?? (() => new Date());
     this.systemClock = opts?.now === undefined;
     this.retries = opts?.retries ?? 100;
+    const ttl = opts?.cacheTtlMs ?? 0;
+    this.configCache = new ReadCache(ttl);
+    this.poolCache = new ReadCache(ttl);
+    this.reservationCache = new ReadCache(ttl);
+    this.labelCache = new ReadCache(ttl);
+  }
+
+  /** Drops every cached input (after a failure, or when the caller knows they changed). */
+  invalidateCaches(): void {
+    this.configCache.clear();
+    this.poolCache.clear();
+    this.reservationCache.clear();
+    this.labelCache.clear();
+  }
+
+  /** Runs an operation; a failure may come from a stale input, so the next one re-reads them. */
+  private async fresh<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (e) {
+      this.invalidateCaches();
+      throw e;
+    }
   }
 
   // ---- sessions and shared reads ------------------------------------------------------------------
@@ -122,9 +156,11 @@ export class IPAMClient implements IPAM {
   }
 
   private async session(signal?: AbortSignal): Promise<Session> {
-    const cfg = await this.getIPAMConfig();
+    const cfg = await this.configCache.get('', () => this.getIPAMConfig());
     const now = this.clock();
-    return new Session(this.store, this.client, cfg, now, this.nowNs(now), this.retries, signal);
+    const s = new Session(this.store, this.client, cfg, now, this.nowNs(now), this.retries, signal);
+    s.nodeLabelsOf = (host) => this.cachedNodeLabels(host);
+    return s;
   }
 
   private hintFor(key: string): BlockHint {
@@ -140,13 +176,17 @@ export class IPAMClient implements IPAM {
     };
   }
 
-  private async pools(): Promise<PoolInfo[]> {
-    return (await this.client.list('IPPool')).items
-      .map(poolInfo)
-      .filter((p): p is PoolInfo => p !== undefined);
+  private pools(): Promise<PoolInfo[]> {
+    return this.poolCache.get('', async () =>
+      (await this.client.list('IPPool')).items.map(poolInfo).filter((p): p is PoolInfo => p !== undefined),
+    );
   }
 
-  private async reservations(): Promise<Reservations> {
+  private reservations(): Promise<Reservations> {
+    return this.reservationCache.get('', () => this.readReservations());
+  }
+
+  private async readReservations(): Promise<Reservations> {
     const entries: string[] = [];
     for (const r of (await this.client.list('IPReservation')).items) {
       entries.push(
@@ -156,8 +196,22 @@ export class IPAMClient implements IPAM {
     return Reservations.fromStrings(entries);
   }
 
+  /** null when the Node does not exist. */
+  private cachedNodeLabels(host: string): Promise<Record<string, string> | null> {
+    return this.labelCache.get(host, async () => {
+      try {
+        return (await this.client.get('Node', host)).metadata.labels ?? {};
+      } catch (e) {
+        if (isCalicoError(e, 'NOT_FOUND')) return null;
+        throw e;
+      }
+    });
+  }
+
   private async nodeLabels(host: string): Promise<Record<string, string>> {
-    return (await this.client.get('Node', host)).metadata.labels ?? {};
+    const labels = await this.cachedNodeLabels(host);
+    // A missing Node is the error it always was (read again for its exact message).
+    return labels ?? (await this.client.get('Node', host)).metadata.labels ?? {};
   }
 
   // ---- config -------------------------------------------------------------------------------------
@@ -172,6 +226,7 @@ export class IPAMClient implements IPAM {
     const current = await this.getIPAMConfig();
     if (sameIPAMConfig(current, cfg)) return;
     checkIPAMConfig(cfg);
+    this.configCache.clear();
     await this.store.putConfigText(encodeIPAMConfig(cfg));
   }
 
@@ -179,7 +234,14 @@ export class IPAMClient implements IPAM {
 
   /** Serialised per host within this process (see host-lock.ts). */
   async autoAssign(args: AutoAssignArgs & AutoAssignExtraArgs): Promise<AutoAssignResult> {
-    return this.hostLock.run(args.hostname, () => this.autoAssignLocked(args));
+    return this.hostLock.run(args.hostname, () =>
+      this.fresh(async () => {
+        const r = await this.autoAssignLocked(args);
+        // Short of addresses: maybe a stale pool list; the next request re-reads everything.
+        if (r.ipv4.ips.length < args.num4 || r.ipv6.ips.length < args.num6) this.invalidateCaches();
+        return r;
+      }),
+    );
   }
 
   private async autoAssignLocked(args: AutoAssignArgs & AutoAssignExtraArgs): Promise<AutoAssignResult> {
@@ -246,23 +308,29 @@ export class IPAMClient implements IPAM {
   }
 
   async assignIP(args: AssignIPArgs & { hostReservedAttr?: HostReservedAttr }): Promise<void> {
-    await this.hostLock.run(args.hostname, async () => {
-      const s = await this.session();
-      await assignIP(s, args, await this.pools());
-    });
+    await this.hostLock.run(args.hostname, () =>
+      this.fresh(async () => {
+        const s = await this.session();
+        await assignIP(s, args, await this.pools());
+      }),
+    );
   }
 
   // ---- release ------------------------------------------------------------------------------------
 
   async releaseIPs(opts: ReleaseOptions[]): Promise<{ unallocated: string[] }> {
     if (opts.length === 0) return { unallocated: [] };
-    const s = await this.session();
-    return { unallocated: await releaseIPs(s, opts, await this.pools()) };
+    return this.fresh(async () => {
+      const [s, pools] = await Promise.all([this.session(), this.pools()]);
+      return { unallocated: await releaseIPs(s, opts, pools) };
+    });
   }
 
   async releaseByHandle(handleId: string): Promise<void> {
-    const s = await this.session();
-    await releaseByHandle(s, handleId, await this.pools());
+    await this.fresh(async () => {
+      const [s, pools] = await Promise.all([this.session(), this.pools()]);
+      await releaseByHandle(s, handleId, pools);
+    });
   }
 
   // ---- queries ------------------------------------------------------------------------------------
@@ -362,6 +430,7 @@ export class IPAMClient implements IPAM {
   /** Every block affinity (any host) inside the pool, releasing even non-empty blocks (pool delete). */
   async releasePoolAffinities(poolCIDR: string): Promise<void> {
     const pool = parseCIDR(poolCIDR);
+    this.invalidateCaches();
     const s = await this.session();
     for (let i = 0; i < s.retries; i++) {
       const affs = (await this.store.listAffinities()).filter((a) => {
@@ -401,6 +470,7 @@ export class IPAMClient implements IPAM {
 
   /** Releases all the host's affinities (blocks stay, unaffine), then its IPAM host marker key. */
   async removeIPAMHost(host: string): Promise<void> {
+    this.invalidateCaches();
     await this.releaseHostAffinities(host, false);
     await this.store.deleteHostMarker(host);
   }

@@ -40,6 +40,11 @@ async function nodeLabels(
   host: string,
 ): Promise<Record<string, string> | null> {
   if (cache.has(host)) return cache.get(host)!;
+  if (s.nodeLabelsOf) {
+    const cached = await s.nodeLabelsOf(host);
+    cache.set(host, cached);
+    return cached;
+  }
   let labels: Record<string, string> | null = null;
   try {
     labels = (await s.client.get('Node', host)).metadata.labels ?? {};

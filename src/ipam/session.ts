@@ -13,6 +13,8 @@ import type { BlockKV, HandleKV, IPAMStore } from './store/ipam-store.js';
 export class Session {
   /** Handles as last seen or written in this operation (null = absent): saves re-reads. */
   readonly handles = new Map<string, HandleKV | null>();
+  /** A long-lived client's cached Node labels (null = no such node); else read per operation. */
+  nodeLabelsOf?: (host: string) => Promise<Record<string, string> | null>;
 
   constructor(
     readonly store: IPAMStore,
