@@ -55,7 +55,7 @@ export async function assignIP(
     }
     assignOrdinal(b.block, ordinalOf(b.block, ip)!, handleId, args.attrs, check);
     try {
-      await s.store.commitBlock(b, 'update', new Map([[handleId, 1]]), s.handles);
+      s.committed(b.cidr, await s.store.commitBlock(b, 'update', new Map([[handleId, 1]]), s.handles));
       return;
     } catch (e) {
       if (!(e instanceof CommitConflict)) throw e;

@@ -167,7 +167,8 @@ class FamilyAssigner {
     s.gc(b);
     if (freeCount(b.block, r.reservations) < 1) return false;
     try {
-      await this.assignFrom(b, s.cfg.strictAffinity);
+      // Strict: if the block changed hands since (a cached copy), fall back rather than borrow.
+      await this.assignFrom(b, true);
     } catch (e) {
       if (!(e instanceof IPAMError)) throw this.withPartial(e);
     }
@@ -363,7 +364,10 @@ class FamilyAssigner {
       );
       if (ordinals.length === 0) return 0;
       try {
-        await s.store.commitBlock(b, 'update', new Map([[r.handleId, ordinals.length]]), s.handles);
+        s.committed(
+          b.cidr,
+          await s.store.commitBlock(b, 'update', new Map([[r.handleId, ordinals.length]]), s.handles),
+        );
       } catch (e) {
         if (!(e instanceof CommitConflict)) throw e;
         b = s.afterConflict(b, e.block);

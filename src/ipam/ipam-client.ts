@@ -7,7 +7,7 @@
 import { Client } from '../client/client.js';
 import type { Backend } from '../datastore/backend.js';
 import { NotFoundError, isCalicoError } from '../errors/index.js';
-import { blockContaining, parseCIDR, tryParseIP, type CIDR } from '../net/index.js';
+import { blockContaining, formatCIDR, parseCIDR, tryParseIP, type CIDR } from '../net/index.js';
 import { assignIP } from './assign-ip.js';
 import { autoAssignFamily, type BlockHint } from './auto-assign.js';
 import { claimAffineBlock, getPendingAffinity, refFor, releaseBlockAffinity } from './claim.js';
@@ -44,7 +44,7 @@ import { releaseByHandle, releaseIPs } from './release.js';
 import { HostLock } from './host-lock.js';
 import { ReadCache } from './read-cache.js';
 import { Session } from './session.js';
-import { IPAMStore, isCASConflict } from './store/ipam-store.js';
+import { IPAMStore, isCASConflict, type BlockKV } from './store/ipam-store.js';
 
 export interface IPAMClientOptions {
   /** Clock (tests); default: the system clock. */
@@ -103,6 +103,9 @@ export class IPAMClient implements IPAM {
   private readonly poolCache: ReadCache<PoolInfo[]>;
   private readonly reservationCache: ReadCache<Reservations>;
   private readonly labelCache: ReadCache<Record<string, string> | null>;
+  private readonly cacheTtlMs: number;
+  /** Long-lived clients: blocks as this client last wrote them, by CIDR, to serve the hint unread. */
+  private readonly written = new Map<string, { b: BlockKV; at: number }>();
 
   constructor(client: Client, opts?: IPAMClientOptions);
   constructor(backend: Backend, client?: Client, opts?: IPAMClientOptions);
@@ -122,6 +125,7 @@ export class IPAMClient implements IPAM {
     this.systemClock = opts?.now === undefined;
     this.retries = opts?.retries ?? 100;
     const ttl = opts?.cacheTtlMs ?? 0;
+    this.cacheTtlMs = ttl;
     this.configCache = new ReadCache(ttl);
     this.poolCache = new ReadCache(ttl);
     this.reservationCache = new ReadCache(ttl);
@@ -134,6 +138,7 @@ export class IPAMClient implements IPAM {
     this.poolCache.clear();
     this.reservationCache.clear();
     this.labelCache.clear();
+    this.written.clear();
   }
 
   /** Runs an operation; a failure may come from a stale input, so the next one re-reads them. */
@@ -160,7 +165,25 @@ export class IPAMClient implements IPAM {
     const now = this.clock();
     const s = new Session(this.store, this.client, cfg, now, this.nowNs(now), this.retries, signal);
     s.nodeLabelsOf = (host) => this.cachedNodeLabels(host);
+    if (this.cacheTtlMs > 0) s.onCommitted = (cidr, after) => this.noteWritten(cidr, after);
     return s;
+  }
+
+  private noteWritten(cidr: CIDR, after: BlockKV | undefined): void {
+    const key = formatCIDR(cidr);
+    if (!after) return void this.written.delete(key);
+    if (this.written.size > 10_000) this.written.clear();
+    this.written.set(key, { b: after, at: performance.now() });
+  }
+
+  /**
+   * The hinted block: this client's own last write of it when recent (a stale copy only costs a
+   * failed CAS, which returns the current value), else read from the datastore.
+   */
+  private hintedBlock(cidr: string): Promise<BlockKV | undefined> {
+    const w = this.written.get(cidr);
+    if (w && performance.now() - w.at < this.cacheTtlMs) return Promise.resolve(this.store.redecode(w.b));
+    return this.store.getBlock(parseCIDR(cidr));
   }
 
   private hintFor(key: string): BlockHint {
@@ -172,7 +195,7 @@ export class IPAMClient implements IPAM {
         this.lastBlock.set(key, c);
       },
       // Read alongside the config, pools, reservations and node: one round trip saved.
-      prefetched: cidr ? this.store.getBlock(parseCIDR(cidr)).catch(() => undefined) : undefined,
+      prefetched: cidr ? this.hintedBlock(cidr).catch(() => undefined) : undefined,
     };
   }
 

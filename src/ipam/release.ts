@@ -178,7 +178,7 @@ async function releaseInBlock(
     const deltas = new Map([...outcome.countByHandle].map(([h, n]) => [h, -n] as const));
     const mode = isEmpty(b.block) && b.block.affinity === null ? 'delete' : 'update';
     try {
-      await s.store.commitBlock(b, mode, deltas, s.handles);
+      s.committed(b.cidr, await s.store.commitBlock(b, mode, deltas, s.handles));
     } catch (e) {
       if (!(e instanceof CommitConflict)) throw e;
       b = s.afterConflict(b, e.block);
@@ -226,7 +226,7 @@ async function releaseHandleInBlock(
     if (n === 0) return;
     const mode = isEmpty(b.block) && b.block.affinity === null ? 'delete' : 'update';
     try {
-      await s.store.commitBlock(b, mode, new Map([[handleId, -n]]), s.handles);
+      s.committed(b.cidr, await s.store.commitBlock(b, mode, new Map([[handleId, -n]]), s.handles));
     } catch (e) {
       if (!(e instanceof CommitConflict)) throw e;
       b = s.afterConflict(b, e.block);

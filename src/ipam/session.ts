@@ -15,6 +15,8 @@ export class Session {
   readonly handles = new Map<string, HandleKV | null>();
   /** A long-lived client's cached Node labels (null = no such node); else read per operation. */
   nodeLabelsOf?: (host: string) => Promise<Record<string, string> | null>;
+  /** A long-lived client's note of a block as this operation wrote it (undefined = deleted). */
+  onCommitted?: (cidr: CIDR, after: BlockKV | undefined) => void;
 
   constructor(
     readonly store: IPAMStore,
@@ -26,6 +28,10 @@ export class Session {
     readonly retries: number,
     readonly signal?: AbortSignal,
   ) {}
+
+  committed(cidr: CIDR, after: BlockKV | undefined): void {
+    this.onCommitted?.(cidr, after);
+  }
 
   checkAbort(): void {
     this.signal?.throwIfAborted();

@@ -30,14 +30,33 @@ describe('IPAMClient input cache (cacheTtlMs)', () => {
     await c.assign('h1');
     c.reads.n = 0;
     await c.assign('h2');
-    // Only the hinted block is read.
-    assert.equal(c.reads.n, 1);
+    // Not even the hinted block: this client's own last write of it serves (the commit is a CAS).
+    assert.equal(c.reads.n, 0);
     const u = await cached(0);
     await u.assign('h0');
     await u.assign('h1');
     u.reads.n = 0;
     await u.assign('h2');
     assert.equal(u.reads.n, 5);
+  });
+
+  it('a stale copy of the hinted block costs a retry, never a wrong allocation', async () => {
+    const c = await cached(60_000);
+    const other = new IPAMClient(c.backend, c.client);
+    const first = await c.assign('h0');
+    // Another client takes the next free address of the same block behind our back.
+    const theirs = await other.autoAssign({
+      num4: 1,
+      num6: 0,
+      handleId: 'o',
+      hostname: 'a',
+      intendedUse: 'Workload',
+    });
+    const mine = await c.assign('h1');
+    assert.equal(mine.ipv4.ips.length, 1);
+    assert.notEqual(mine.ipv4.ips[0], theirs.ipv4.ips[0]);
+    assert.notEqual(mine.ipv4.ips[0], first.ipv4.ips[0]);
+    assert.deepEqual((await c.ipam.ipsByHandle('h1')).length, 1);
   });
 
   it('re-reads everything after a failed request', async () => {
