@@ -13,7 +13,7 @@ export interface GlobalOptions {
 /** Opens the datastore the way calicoctl does: config file if present, otherwise environment. */
 export async function openClient(io: CtlIO, opts: GlobalOptions): Promise<Client> {
   // Loaded on demand: the etcd client costs ~400 ms to load, and validate/version --client need none of it.
-  const { createBackend, loadDatastoreConfig } = await import('../datastore/index.js');
+  const { createBackend, loadDatastoreConfig } = await import('../datastore/config.js');
   const explicit = opts.config !== undefined && opts.config !== DEFAULT_CONFIG;
   const cfg = await loadDatastoreConfig({
     configFile: opts.config ?? DEFAULT_CONFIG,

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { createBackend, loadDatastoreConfig, parseEndpoints } from '../../../src/datastore/config.js';
-import { EtcdBackend } from '../../../src/datastore/etcd/etcd-backend.js';
+import { FallbackEtcdBackend } from '../../../src/datastore/etcd-http/fallback-backend.js';
 import { CalicoError } from '../../../src/errors/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'calico-ts-config-'));
@@ -267,13 +267,13 @@ describe('parseEndpoints', () => {
 });
 
 describe('createBackend', () => {
-  it('builds an EtcdBackend and reports unreadable TLS files clearly', async () => {
+  it('builds the HTTP-first etcd backend and reports unreadable TLS files clearly', async () => {
     const b = createBackend({
       datastoreType: 'etcdv3',
       etcdEndpoints: ['http://127.0.0.1:1'],
       source: { kind: 'environment' },
     });
-    assert.ok(b instanceof EtcdBackend);
+    assert.ok(b instanceof FallbackEtcdBackend);
     await b.close();
     assert.throws(
       () =>
