@@ -146,7 +146,8 @@ export class IPAMClient implements IPAM {
     try {
       return await fn();
     } catch (e) {
-      this.invalidateCaches();
+      // NOT_FOUND is an answer (DEL of an unknown handle), not a sign of stale inputs.
+      if (!isCalicoError(e, 'NOT_FOUND')) this.invalidateCaches();
       throw e;
     }
   }
@@ -165,7 +166,10 @@ export class IPAMClient implements IPAM {
     const now = this.clock();
     const s = new Session(this.store, this.client, cfg, now, this.nowNs(now), this.retries, signal);
     s.nodeLabelsOf = (host) => this.cachedNodeLabels(host);
-    if (this.cacheTtlMs > 0) s.onCommitted = (cidr, after) => this.noteWritten(cidr, after);
+    if (this.cacheTtlMs > 0) {
+      s.onCommitted = (cidr, after) => this.noteWritten(cidr, after);
+      s.blockCopy = (cidr) => this.writtenCopy(formatCIDR(cidr));
+    }
     return s;
   }
 
@@ -181,9 +185,13 @@ export class IPAMClient implements IPAM {
    * failed CAS, which returns the current value), else read from the datastore.
    */
   private hintedBlock(cidr: string): Promise<BlockKV | undefined> {
+    const copy = this.writtenCopy(cidr);
+    return copy ? Promise.resolve(copy) : this.store.getBlock(parseCIDR(cidr));
+  }
+
+  private writtenCopy(cidr: string): BlockKV | undefined {
     const w = this.written.get(cidr);
-    if (w && performance.now() - w.at < this.cacheTtlMs) return Promise.resolve(this.store.redecode(w.b));
-    return this.store.getBlock(parseCIDR(cidr));
+    return w && performance.now() - w.at < this.cacheTtlMs ? this.store.redecode(w.b) : undefined;
   }
 
   private hintFor(key: string): BlockHint {

@@ -199,6 +199,8 @@ export async function releaseByHandle(
   const id = sanitizeHandle(handleId);
   const h = await s.store.getHandle(id);
   if (!h) throw new NotFoundError({ kind: 'IPAMHandle', name: id });
+  // The commit's handle CAS starts from this read: no second read of the handle.
+  s.handles.set(id, h);
   const nodes: NodeLabelCache = new Map();
   for (const cidrText of Object.keys(h.handle.block)) {
     let cidr: CIDR;
@@ -218,7 +220,13 @@ async function releaseHandleInBlock(
   pools: readonly PoolInfo[],
   nodes: NodeLabelCache,
 ): Promise<void> {
-  let b: BlockKV | undefined = await s.readBlock(cidr);
+  // A cached copy may be stale: it may only lead to a CAS (which fails if it is), never to "nothing
+  // to release".
+  const copy = s.blockCopy?.(cidr);
+  let b: BlockKV | undefined =
+    copy && releaseByHandleInBlock(copy.block, handleId, s.now, s.cfg.ipCooldownSeconds) > 0
+      ? s.gc(s.store.redecode(copy))
+      : await s.readBlock(cidr);
   for (let i = 0; i < s.retries; i++) {
     // Missing block or no addresses of the handle: nothing to release (Calico leaves the handle).
     if (!b) return;

@@ -17,6 +17,8 @@ export class Session {
   nodeLabelsOf?: (host: string) => Promise<Record<string, string> | null>;
   /** A long-lived client's note of a block as this operation wrote it (undefined = deleted). */
   onCommitted?: (cidr: CIDR, after: BlockKV | undefined) => void;
+  /** A long-lived client's recent write of a block: possibly stale, so only fit to try a CAS on. */
+  blockCopy?: (cidr: CIDR) => BlockKV | undefined;
 
   constructor(
     readonly store: IPAMStore,

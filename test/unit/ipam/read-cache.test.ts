@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Client } from '../../../src/client/index.js';
 import { MemoryBackend } from '../../../src/datastore/index.js';
+import { isCalicoError } from '../../../src/errors/index.js';
 import { IPAMClient } from '../../../src/ipam/index.js';
 import { node, pool } from './helpers.js';
 
@@ -57,6 +58,19 @@ describe('IPAMClient input cache (cacheTtlMs)', () => {
     assert.notEqual(mine.ipv4.ips[0], theirs.ipv4.ips[0]);
     assert.notEqual(mine.ipv4.ips[0], first.ipv4.ips[0]);
     assert.deepEqual((await c.ipam.ipsByHandle('h1')).length, 1);
+  });
+
+  it('a release through a stale copy of the block releases everything the handle holds', async () => {
+    const c = await cached(60_000);
+    const other = new IPAMClient(c.backend, c.client);
+    await c.assign('h0');
+    // The same handle gets a second address through another client: our copy misses it.
+    await other.autoAssign({ num4: 1, num6: 0, handleId: 'h0', hostname: 'a', intendedUse: 'Workload' });
+    assert.equal((await other.ipsByHandle('h0')).length, 2);
+    await c.ipam.releaseByHandle('h0');
+    await assert.rejects(other.ipsByHandle('h0'), (e: unknown) => isCalicoError(e, 'NOT_FOUND'));
+    const [b] = await other.listBlocks();
+    assert.equal(b.block.allocations.filter((x) => x !== null).length, 0);
   });
 
   it('re-reads everything after a failed request', async () => {
