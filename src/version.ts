@@ -7,7 +7,9 @@ export const VERSION = 'v0.1.0';
 export const GIT_COMMIT: string = (() => {
   if (process.env.CALICO_TS_GIT_COMMIT) return process.env.CALICO_TS_GIT_COMMIT;
   try {
-    const info = JSON.parse(readFileSync(new URL('../build-info.json', import.meta.url), 'utf8')) as { commit?: string };
+    const info = JSON.parse(readFileSync(new URL('../build-info.json', import.meta.url), 'utf8')) as {
+      commit?: string;
+    };
     return info.commit ?? 'unknown';
   } catch {
     return 'unknown';
