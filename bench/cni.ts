@@ -30,7 +30,7 @@ import { Client, ensureInitialized } from '../src/client/index.js';
 import { EtcdBackend } from '../src/datastore/index.js';
 import { startEtcd, type EtcdHandle } from '../src/lab/etcd-server.js';
 import { pluginLauncher } from '../src/cni/agent/launcher.js';
-import { median, printTable, timed, writeResults, type Row } from './stats.js';
+import { printTable, timed, writeResults, type Row, rowsJson } from './stats.js';
 
 const ROUNDS = Number(process.env.BENCH_CNI_ROUNDS ?? 30);
 const WARMUP = 3;
@@ -390,7 +390,6 @@ async function inside(): Promise<void> {
       `cni: ADD/DEL through libcni (mini-cnitool), ${rounds} rounds interleaved, one etcd (medians; ratios within this run)`,
       table,
     );
-    const byName = new Map(table.map((r) => [r.name, r]));
     const out = writeResults('cni', {
       benchmark: 'cni',
       date: new Date().toISOString(),
@@ -399,13 +398,7 @@ async function inside(): Promise<void> {
       // The machine is shared: the 1/5/15-minute load averages when the run ended.
       loadAverage: loadavg().map((x) => Math.round(x * 100) / 100),
       etcdRequestsPerAddDel: kvPerPair,
-      rows: table.map((r) => ({
-        name: r.name,
-        medianMs: median(r.samples),
-        samplesMs: r.samples.map((x) => Math.round(x * 100) / 100),
-        anchor: r.anchor ?? null,
-        ratioToAnchor: r.anchor ? median(r.samples) / median(byName.get(r.anchor)!.samples) : null,
-      })),
+      rows: rowsJson(table),
     });
     process.stdout.write(`\netcd KV requests per ADD+DEL pair: ${JSON.stringify(kvPerPair)}\nwrote ${out}\n`);
   } finally {

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Etcd3 } from 'etcd3';
 import { startEtcd, type EtcdHandle } from '../src/lab/etcd-server.js';
-import { median, printTable, timed, writeResults, type Row } from './stats.js';
+import { printTable, timed, writeResults, type Row, rowsJson } from './stats.js';
 
 const N = Number(process.env.BENCH_DATASTORE_N ?? 10_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -136,15 +136,7 @@ async function main(): Promise<void> {
     date: new Date().toISOString(),
     resources: N,
     rounds: ROUNDS,
-    rows: table.map((r) => ({
-      name: r.name,
-      medianMs: median(r.samples),
-      samplesMs: r.samples,
-      anchor: r.anchor ?? null,
-      ratioToAnchor: r.anchor
-        ? median(r.samples) / median(table.find((a) => a.name === r.anchor)!.samples)
-        : null,
-    })),
+    rows: rowsJson(table),
   });
   process.stdout.write(`\nwrote ${out}\n`);
 }

@@ -15,7 +15,7 @@ import type { Backend } from '../src/datastore/backend.js';
 import { EtcdBackend } from '../src/datastore/etcd/etcd-backend.js';
 import { EtcdHttpBackend } from '../src/datastore/etcd-http/etcd-http-backend.js';
 import { startEtcd } from '../src/lab/etcd-server.js';
-import { median, printTable, timed, writeResults, type Row } from './stats.js';
+import { printTable, timed, writeResults, type Row, rowsJson } from './stats.js';
 
 const LOAD_ROUNDS = Number(process.env.BENCH_LOAD_ROUNDS ?? 15);
 const OPS = Number(process.env.BENCH_OPS ?? 200);
@@ -167,15 +167,7 @@ async function main(): Promise<void> {
     ops: OPS,
     lists: LISTS,
     listKeys: LIST_KEYS,
-    rows: table.map((r) => ({
-      name: r.name,
-      medianMs: median(r.samples),
-      samplesMs: r.samples,
-      anchor: r.anchor ?? null,
-      ratioToAnchor: r.anchor
-        ? median(r.samples) / median(table.find((a) => a.name === r.anchor)!.samples)
-        : null,
-    })),
+    rows: rowsJson(table),
   });
   process.stdout.write(`\nwrote ${out}\n`);
 }

@@ -16,7 +16,7 @@ import { IPAMClient } from '../src/ipam/index.js';
 import type { IPAM } from '../src/ipam/ipam-interface.js';
 import { IPAM_ROOT, blockPrefix } from '../src/ipam/model.js';
 import { startEtcd, type EtcdHandle } from '../src/lab/etcd-server.js';
-import { median, printTable, writeResults, type Row } from './stats.js';
+import { median, printTable, writeResults, type Row, rowsJson } from './stats.js';
 
 const HOSTS = 10;
 const PER_HOST = Number(process.env.BENCH_IPAM_PER_HOST ?? 100);
@@ -328,15 +328,7 @@ async function main(): Promise<void> {
         newHostFullPool: fullB.keys,
         sameHostFullPool: fullA.keys,
       },
-      rows: rows.map((r) => ({
-        name: r.name,
-        medianMs: median(r.samples),
-        samplesMs: r.samples.map((x) => Math.round(x * 100) / 100),
-        anchor: r.anchor ?? null,
-        ratioToAnchor: r.anchor
-          ? median(r.samples) / median(rows.find((a) => a.name === r.anchor)!.samples)
-          : null,
-      })),
+      rows: rowsJson(rows),
     });
     process.stdout.write(`wrote ${out}\n`);
   } finally {

@@ -48,3 +48,18 @@ export function writeResults(name: string, data: unknown): string {
   writeFileSync(file, JSON.stringify(data, null, 2) + '\n');
   return file;
 }
+
+/** Rows as the results JSON records them: medians, samples (0.01 ms) and the ratio to each anchor. */
+export function rowsJson(rows: Row[]): object[] {
+  const byName = new Map(rows.map((r) => [r.name, r]));
+  return rows.map((r) => {
+    const a = r.anchor ? byName.get(r.anchor) : undefined;
+    return {
+      name: r.name,
+      medianMs: median(r.samples),
+      samplesMs: r.samples.map((x) => Math.round(x * 100) / 100),
+      anchor: r.anchor ?? null,
+      ratioToAnchor: a ? median(r.samples) / median(a.samples) : null,
+    };
+  });
+}
