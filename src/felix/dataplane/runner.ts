@@ -6,7 +6,21 @@
 import { spawn } from 'node:child_process';
 import { DataplaneError } from '../errors.js';
 
-export type Tool = 'ip' | 'bridge' | 'nft' | 'sh';
+export type Tool =
+  | 'ip'
+  | 'bridge'
+  | 'nft'
+  | 'sh'
+  | 'ipset'
+  | 'conntrack'
+  | 'iptables-legacy-save'
+  | 'iptables-legacy-restore'
+  | 'ip6tables-legacy-save'
+  | 'ip6tables-legacy-restore'
+  | 'iptables-nft-save'
+  | 'iptables-nft-restore'
+  | 'ip6tables-nft-save'
+  | 'ip6tables-nft-restore';
 
 export interface RunResult {
   code: number;
