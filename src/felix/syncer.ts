@@ -1,6 +1,7 @@
 /**
- * Felix's view of the datastore: a local mirror of Nodes, IPPools, this host's WorkloadEndpoints,
- * IPAM blocks and FelixConfigurations. Each prefix is listed, then watched from the list's
+ * Felix's view of the datastore: a local mirror of Nodes, IPPools, WorkloadEndpoints (every
+ * host's: policy selectors match remote endpoints too), IPAM blocks, FelixConfigurations and the
+ * policy kinds (tiers, policies, profiles, host endpoints, network sets). Each prefix is listed, then watched from the list's
  * revision, so the mirror is exact after the first list of every prefix ("in sync") and follows
  * every change after; a failed watch (compaction, lost connection) lists that prefix again.
  *
@@ -19,9 +20,29 @@ export interface FelixSnapshot {
   pools: IPPool[];
   /** This host's endpoints only. */
   endpoints: WorkloadEndpoint[];
+  /** Every host's endpoints. */
+  allEndpoints: WorkloadEndpoint[];
   blocks: AllocationBlock[];
   felixConfigs: Resource[];
+  tiers: Resource[];
+  networkPolicies: Resource[];
+  globalNetworkPolicies: Resource[];
+  profiles: Resource[];
+  hostEndpoints: Resource[];
+  networkSets: Resource[];
+  globalNetworkSets: Resource[];
 }
+
+/** The policy kinds, mirrored as they are (the policy calculation picks what applies). */
+const POLICY_KINDS = [
+  ['Tier', 'tiers'],
+  ['NetworkPolicy', 'networkPolicies'],
+  ['GlobalNetworkPolicy', 'globalNetworkPolicies'],
+  ['Profile', 'profiles'],
+  ['HostEndpoint', 'hostEndpoints'],
+  ['NetworkSet', 'networkSets'],
+  ['GlobalNetworkSet', 'globalNetworkSets'],
+] as const;
 
 export interface SyncerOptions {
   nodeName: string;
@@ -69,11 +90,9 @@ export function startSyncer(backend: Backend, opts: SyncerOptions): Syncer {
   const mirrors: Mirror[] = [
     resourceMirror('Node'),
     resourceMirror('IPPool'),
-    resourceMirror(
-      'WorkloadEndpoint',
-      (r) => (r.spec as { node?: string } | undefined)?.node === opts.nodeName,
-    ),
+    resourceMirror('WorkloadEndpoint'),
     resourceMirror('FelixConfiguration'),
+    ...POLICY_KINDS.map(([kind]) => resourceMirror(kind)),
     { name: 'IPAMBlock', prefix: blockPrefix(4), items: new Map(), decode: (kv) => decodeBlock(kv.value) },
   ];
   let closed = false;
@@ -161,13 +180,19 @@ export function startSyncer(backend: Backend, opts: SyncerOptions): Syncer {
   return {
     synced,
     isSynced: () => listed.size === mirrors.length,
-    snapshot: () => ({
-      nodes: values<Node>('Node'),
-      pools: values<IPPool>('IPPool'),
-      endpoints: values<WorkloadEndpoint>('WorkloadEndpoint'),
-      blocks: values<AllocationBlock>('IPAMBlock'),
-      felixConfigs: values<Resource>('FelixConfiguration'),
-    }),
+    snapshot: () => {
+      const allEndpoints = values<WorkloadEndpoint>('WorkloadEndpoint');
+      const snap = {
+        nodes: values<Node>('Node'),
+        pools: values<IPPool>('IPPool'),
+        endpoints: allEndpoints.filter((e) => e.spec?.node === opts.nodeName),
+        allEndpoints,
+        blocks: values<AllocationBlock>('IPAMBlock'),
+        felixConfigs: values<Resource>('FelixConfiguration'),
+      } as FelixSnapshot;
+      for (const [kind, field] of POLICY_KINDS) snap[field] = values<Resource>(kind);
+      return snap;
+    },
     counts: () => Object.fromEntries(mirrors.map((m) => [m.name, m.items.size])),
     close: async () => {
       closed = true;

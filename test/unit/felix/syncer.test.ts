@@ -40,7 +40,7 @@ function failingWatch(): Watch {
 describe('felix syncer', () => {
   after(() => assertNoLeaks());
 
-  it('mirrors nodes, pools, local endpoints only, blocks and FelixConfigurations', async () => {
+  it('mirrors nodes, pools, every endpoint (local ones apart), blocks and FelixConfigurations', async () => {
     const backend = new MemoryBackend();
     const client = new Client(backend);
     await client.create(res(H1));
@@ -55,11 +55,20 @@ describe('felix syncer', () => {
     assert.deepEqual(s.counts(), {
       Node: 1,
       IPPool: 1,
-      WorkloadEndpoint: 1,
+      WorkloadEndpoint: 2,
       FelixConfiguration: 1,
+      Tier: 3, // the client creates default, kube-admin and kube-baseline
+      NetworkPolicy: 0,
+      GlobalNetworkPolicy: 0,
+      Profile: 0,
+      HostEndpoint: 0,
+      NetworkSet: 0,
+      GlobalNetworkSet: 0,
       IPAMBlock: 1,
     });
+    assert.equal(s.snapshot().endpoints.length, 1);
     assert.equal(s.snapshot().endpoints[0].spec?.interfaceName, 'calia');
+    assert.equal(s.snapshot().allEndpoints.length, 2);
     assert.equal(s.snapshot().blocks[0].affinity, 'host:h1');
 
     await client.delete('IPPool', 'p');
