@@ -5,6 +5,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { execIn, ping, printPing } from './exec.js';
 import { errorText, LabError } from './lab-error.js';
+import type { GetFormat } from './get.js';
 import { DEFAULT_LAB, LabNames } from './names.js';
 
 /** The demo's lab name (not `lab`: the demo must never remove a lab the user is running). */
@@ -32,6 +33,26 @@ function whole(flag: string): (v: string) => number {
     if (!/^\d+$/.test(v)) throw new LabError(`${flag} needs a whole number, got '${v}'`, undefined, 2);
     return Number(v);
   };
+}
+
+function portNumber(v: string): number {
+  if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > 65535) {
+    throw new LabError(`--port needs a port number (1-65535), got '${v}'`, undefined, 2);
+  }
+  return Number(v);
+}
+
+interface ProbeFlags {
+  port: number;
+  protocol: 'tcp' | 'udp';
+  timeout: number;
+}
+
+/** All of stdin (for `-f -`). */
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 function createdByUs(names: LabNames): boolean {
@@ -169,6 +190,99 @@ function build(io: LabIO, setStatus: (n: number) => void): Command {
     .addOption(nameOption(DEFAULT_LAB))
     .action(async (podName: string, _o, c: Command) => {
       await podDel(labOf(c), podName, io.stdout);
+    });
+
+  const fileOption = (): Option =>
+    new Option(
+      '-f, --filename <file>',
+      'YAML or JSON file (several documents), - for stdin',
+    ).makeOptionMandatory();
+  const manifestOf = async (file: string) => {
+    const { parseManifest, readManifestText } = await import('./manifest.js');
+    return parseManifest(await readManifestText(file, readStdin), file === '-' ? 'stdin' : file);
+  };
+  program
+    .command('apply')
+    .description(
+      'create or update Kubernetes Namespaces, ServiceAccounts, Pods, NetworkPolicies and Calico v3 resources, as kubelet and kube-controllers would',
+    )
+    .addOption(fileOption())
+    .addOption(nameOption(DEFAULT_LAB))
+    .action(async (o: { filename: string }, c: Command) => {
+      const names = labOf(c);
+      requireState(names);
+      const objects = await manifestOf(o.filename);
+      const { applyManifest } = await import('./apply.js');
+      setStatus(await applyManifest(names, objects, io));
+    });
+  program
+    .command('delete')
+    .description('delete what a file describes (a Namespace with its pods, policies and service accounts)')
+    .addOption(fileOption())
+    .addOption(nameOption(DEFAULT_LAB))
+    .action(async (o: { filename: string }, c: Command) => {
+      const names = labOf(c);
+      requireState(names);
+      const objects = await manifestOf(o.filename);
+      const { deleteManifest } = await import('./apply.js');
+      setStatus(await deleteManifest(names, objects, io));
+    });
+  program
+    .command('get')
+    .description('Kubernetes pods: get pods; get pod NAMESPACE/NAME -o json')
+    .argument('<what>', 'pods (or pod)')
+    .argument('[pod]', 'NAMESPACE/NAME (or a name in default)')
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['wide', 'json', 'yaml', 'name']))
+    .addOption(nameOption(DEFAULT_LAB))
+    .action(async (what: string, ref: string | undefined, o: { output?: GetFormat }, c: Command) => {
+      const { printGet } = await import('./get.js');
+      printGet(requireState(labOf(c)), what, ref, o.output ?? 'table', io.stdout);
+    });
+  const portOption = (): Option =>
+    new Option('--port <port>', 'destination port').argParser(portNumber).makeOptionMandatory();
+  const protocolOption = (): Option =>
+    new Option('--protocol <protocol>', 'tcp: a handshake; udp: a reply')
+      .choices(['tcp', 'udp'])
+      .default('tcp');
+  const timeoutOption = (): Option =>
+    new Option('--timeout <ms>', 'give up after this many milliseconds')
+      .argParser(whole('--timeout'))
+      .default(1000);
+  program
+    .command('probe')
+    .description('connect from a pod to a pod or address on one port: exit 0 when connected, 1 when not')
+    .argument('<from>', 'NAMESPACE/NAME (or a name in default, or a plain pod)')
+    .argument('<to>', 'NAMESPACE/NAME, a pod name, or an IPv4 address')
+    .addOption(portOption())
+    .addOption(protocolOption())
+    .addOption(timeoutOption())
+    .addOption(nameOption(DEFAULT_LAB))
+    .action(async (from: string, to: string, o: ProbeFlags, c: Command) => {
+      const { printProbe, probe } = await import('./probe.js');
+      const opts = { port: o.port, protocol: o.protocol, timeoutMs: o.timeout };
+      const r = await probe(requireState(labOf(c)), from, to, opts);
+      printProbe(r, opts, io.stdout);
+      setStatus(r.ok ? 0 : 1);
+    });
+  program
+    .command('matrix')
+    .description(
+      'probe every Kubernetes pod from every one (itself included), all at once; X = not connected',
+    )
+    .addOption(portOption())
+    .addOption(protocolOption())
+    .addOption(timeoutOption())
+    .option('--json', 'print {"ns/from": {"ns/to": true|false}}')
+    .addOption(nameOption(DEFAULT_LAB))
+    .action(async (o: ProbeFlags & { json?: boolean }, c: Command) => {
+      const { matrix, printMatrix } = await import('./probe.js');
+      const r = await matrix(requireState(labOf(c)), {
+        port: o.port,
+        protocol: o.protocol,
+        timeoutMs: o.timeout,
+      });
+      if (o.json) io.stdout.write(JSON.stringify(r.m) + '\n');
+      else printMatrix(r.pods, r.m, io.stdout);
     });
 
   program

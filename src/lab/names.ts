@@ -113,9 +113,19 @@ export class LabNames {
     return `${this.lab}-${pod}`;
   }
 
+  /** A Kubernetes pod's namespace (`.` cannot occur in a plain pod's name, nor in a namespace). */
+  k8sPodNetns(namespace: string, pod: string): string {
+    return `${this.lab}-k-${namespace}.${pod}`;
+  }
+
+  /** Where `calico-lab apply` keeps the pods' server logs. */
+  get k8sDir(): string {
+    return join(this.dir, 'k8s');
+  }
+
   /** Does a namespace name belong to this lab? (What a crashed run may have left.) */
   ownsNetns(name: string): boolean {
-    return new RegExp(`^${this.lab}-(fab|tor|h\\d+|p-[a-z0-9-]+)$`).test(name);
+    return new RegExp(`^${this.lab}-(fab|tor|h\\d+|p-[a-z0-9-]+|k-[a-z0-9-]+\\.[a-z0-9-]+)$`).test(name);
   }
 }
 

@@ -24,7 +24,7 @@ export interface PodAddOptions {
 }
 
 /** The host with the fewest pods (lowest number on a tie). */
-function leastLoaded(state: LabState): HostState {
+export function leastLoaded(state: LabState): HostState {
   const count = (h: HostState): number => state.pods.filter((p) => p.host === h.name).length;
   return [...state.hosts].sort((a, b) => count(a) - count(b) || a.index - b.index)[0];
 }
@@ -94,6 +94,12 @@ export async function podDel(names: LabNames, name: string, out: Output): Promis
     throw new LabError(
       `no pod '${name}' in lab '${names.lab}'`,
       `pods: ${s.pods.map((p) => p.name).join(', ') || '(none)'}`,
+    );
+  }
+  if (pod.k8s) {
+    throw new LabError(
+      `${name} is a Kubernetes pod (made by calico-lab apply)`,
+      `delete it the way it was made: calico-lab delete -f FILE${names.lab === 'lab' ? '' : ` --name ${names.lab}`}`,
     );
   }
   const host = requireHost(s, pod.host);

@@ -16,7 +16,12 @@ import { pluginFile } from './wrappers.js';
 export const NETWORK_NAME = 'calico-lab';
 
 /** The network configuration a runtime would read from /etc/cni/net.d on this host. */
-export function podNetconf(names: LabNames, host: HostState, mode: LabMode): Record<string, unknown> {
+export function podNetconf(
+  names: LabNames,
+  host: HostState,
+  mode: LabMode,
+  k8s = false,
+): Record<string, unknown> {
   return {
     cniVersion: '1.0.0',
     name: NETWORK_NAME,
@@ -32,7 +37,21 @@ export function podNetconf(names: LabNames, host: HostState, mode: LabMode): Rec
     // Per-host paths: the default ones would be shared by every host of the machine.
     ipam_lock_file: join(host.runDir, 'ipam.lock'),
     cni_agent_socket: join(host.runDir, 'cni-agent.sock'),
+    // Kubernetes pods get the namespace's profile (kns.<ns>), as a cluster's network config says.
+    ...(k8s ? { policy: { type: 'k8s' } } : {}),
   };
+}
+
+/** CNI_ARGS as kubelet sets them for a pod sandbox. */
+export function k8sCniArgs(pod: PodState): string {
+  const k = pod.k8s!;
+  return [
+    'IgnoreUnknown=1',
+    `K8S_POD_NAMESPACE=${k.namespace}`,
+    `K8S_POD_NAME=${k.name}`,
+    `K8S_POD_INFRA_CONTAINER_ID=${pod.containerId}`,
+    `K8S_POD_UID=${k.uid}`,
+  ].join(';');
 }
 
 function cniCall(
@@ -49,11 +68,13 @@ function cniCall(
     CNI_NETNS: netnsPath(pod.netns),
     CNI_IFNAME: 'eth0',
     CNI_PATH: names.binDir,
+    // What kubelet passes: the plugin names the WorkloadEndpoint after the pod (orchestrator k8s).
+    ...(pod.k8s ? { CNI_ARGS: k8sCniArgs(pod) } : {}),
   });
   // Exec'd from the plugin directory, as a runtime does (the launcher asks the CNI agent first).
   return runInNetns(host.name, pluginFile(names, 'calico'), [], {
     env,
-    stdin: JSON.stringify(podNetconf(names, host, mode)),
+    stdin: JSON.stringify(podNetconf(names, host, mode, pod.k8s !== undefined)),
     timeoutMs: 60_000,
   });
 }

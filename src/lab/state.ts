@@ -34,11 +34,29 @@ export interface HostState {
 }
 
 export interface PodState {
+  /** A plain pod's name, or `<namespace>/<name>` for a Kubernetes pod. */
   name: string;
   host: string;
   netns: string;
   containerId: string;
   ip?: string;
+  /** Set for pods made by `calico-lab apply` (CNI ADD with Kubernetes arguments). */
+  k8s?: K8sPodState;
+}
+
+/** A Kubernetes pod as applied, and what the lab runs for it. */
+export interface K8sPodState {
+  namespace: string;
+  name: string;
+  uid: string;
+  createdAt: string;
+  /** The Pod object as last applied (metadata, spec), for `get pod -o json`. */
+  manifest: Record<string, unknown>;
+  /** The WorkloadEndpoint the CNI plugin wrote (name in the pod's namespace). */
+  wepName?: string;
+  /** The labnet server answering on the pod's container ports. */
+  serverPid?: number;
+  serverLog?: string;
 }
 
 export interface TorState {

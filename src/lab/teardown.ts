@@ -29,7 +29,8 @@ function ownNamespaces(names: LabNames, state: LabState | undefined): string[] {
     : [];
   const found = listNetns().filter((n) => names.ownsNetns(n));
   // Pods before hosts before the fabric: leaves first.
-  const rank = (n: string): number => (n.includes('-p-') ? 0 : n.endsWith('-fab') ? 2 : 1);
+  const rank = (n: string): number =>
+    n.includes('-p-') || n.includes('-k-') ? 0 : n.endsWith('-fab') ? 2 : 1;
   return [...new Set([...recorded, ...found])].sort((a, b) => rank(a) - rank(b));
 }
 

@@ -1,0 +1,3 @@
+module calico-ts/labnet
+
+go 1.19
