@@ -116,6 +116,8 @@ export const PROTOCOL_PORTS_MSG = 'rules that specify ports must set protocol to
 export const NUMERIC_PORTS_MSG =
   'rules with numeric port or port range must set protocol to TCP or UDP or SCTP';
 export const PROTOCOL_ICMP_MSG = 'rules that specify ICMP fields must set protocol to ICMP';
+export const CATCH_ALL_NEGATION_MSG =
+  'catch-all CIDR in negation creates logical contradiction (matches no traffic)';
 export const PROTOCOL_HTTP_MSG = 'rules that specify HTTP fields must set protocol to TCP or empty';
 
 const isSet = (v: unknown): boolean => v !== undefined && v !== null;
@@ -259,7 +261,7 @@ function checkNets(c: Checker, rulePath: string, rule: Rule): void {
         if (!isStrictlyMasked(cidr)) {
           c.fail(at, text, `CIDR is not strictly masked (did you mean ${formatCIDR(maskCIDR(cidr))}?)`);
         } else if (list === 'notNets' && cidr.prefix === 0) {
-          c.fail(at, text, 'catch-all CIDR in negation creates logical contradiction');
+          c.fail(at, text, CATCH_ALL_NEGATION_MSG);
         }
       });
       const v = rule.ipVersion;
@@ -308,8 +310,12 @@ export function checkRule(c: Checker, path: string, rule: Rule): void {
 
   if (rule.icmp) checkICMP(c, joinPath(path, 'icmp'), rule.icmp);
   if (rule.notICMP) checkICMP(c, joinPath(path, 'notICMP'), rule.notICMP);
-  if (rule.icmp && !(isICMPv4(rule.protocol) || isICMPv6(rule.protocol))) {
-    c.fail(joinPath(path, 'icmp'), rule.icmp, PROTOCOL_ICMP_MSG);
+  // Calico checks only icmp here; notICMP is held to the same rule because the kernel's ICMP
+  // type/code matches need the rule's protocol to be ICMP: on any other protocol the rendered
+  // ruleset would fail to load (and a negated type would otherwise match every TCP packet).
+  const icmpProtocol = isICMPv4(rule.protocol) || isICMPv6(rule.protocol);
+  for (const f of ['icmp', 'notICMP'] as const) {
+    if (rule[f] && !icmpProtocol) c.fail(joinPath(path, f), rule[f], PROTOCOL_ICMP_MSG);
   }
   if (isSet(rule.ipVersion)) {
     if ((isICMPv4(rule.protocol) || isICMPv4(rule.notProtocol)) && rule.ipVersion !== 4) {

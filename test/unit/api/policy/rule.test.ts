@@ -114,6 +114,25 @@ describe('Rule: action, protocol, ICMP', () => {
     assert.deepEqual(ingress({ action: 'Allow', protocol: 58, icmp: { type: 128 } }), []);
   });
 
+  it('requires an ICMP protocol for notICMP matches too', () => {
+    assertOnlyError(
+      ingress({ action: 'Allow', protocol: 'TCP', notICMP: { type: 8 } }),
+      'spec.ingress[0].notICMP',
+      'must set protocol to ICMP',
+    );
+    assertOnlyError(
+      ingress({ action: 'Allow', notICMP: { type: 8 } }),
+      'spec.ingress[0].notICMP',
+      'must set protocol to ICMP',
+    );
+    assertOnlyError(
+      ingress({ action: 'Allow', notProtocol: 'ICMP', notICMP: { type: 8 } }),
+      'spec.ingress[0].notICMP',
+      'must set protocol to ICMP',
+    );
+    assert.deepEqual(ingress({ action: 'Deny', protocol: 'ICMP', notICMP: { type: 8, code: 0 } }), []);
+  });
+
   it('requires ipVersion to agree with ICMP / ICMPv6', () => {
     assertOnlyError(
       ingress({ action: 'Allow', protocol: 'ICMP', ipVersion: 6 }),
@@ -200,7 +219,7 @@ describe('Rule: nets', () => {
     assertOnlyError(
       ingress({ action: 'Allow', source: { notNets: ['10.0.0.0/8', '0.0.0.0/0'] } }),
       'spec.ingress[0].source.notNets[1]',
-      'catch-all CIDR in negation creates logical contradiction',
+      'catch-all CIDR in negation creates logical contradiction (matches no traffic)',
     );
     assertOnlyError(
       egress({ action: 'Deny', destination: { notNets: ['::/0'] } }),
