@@ -150,12 +150,14 @@ function policyChain(family: Family): Chain {
 export interface ConformanceState {
   /** Pods whose address is in B's allow set (default: A). */
   allowed?: string[];
+  /** The same for the IPv6 ruleset (default: `allowed`). */
+  allowed6?: string[];
   /** Compile IPv6 too (default true). */
   ipv6?: boolean;
 }
 
 export function handcraftedRuleset(family: Family, state: ConformanceState = {}): Ruleset {
-  const allowed = state.allowed ?? ['a'];
+  const allowed = (family === 6 ? state.allowed6 : undefined) ?? state.allowed ?? ['a'];
   const sets: IpSet[] = [
     {
       name: allowSetName(family),

@@ -199,7 +199,7 @@ export function policyBackendConformance(
     });
 
     it('a set member added / removed at runtime changes the verdict with one change, no rule rewrite', async () => {
-      const added = await apply(handcraftedRulesets({ allowed: ['a', 'c'] }));
+      const added = await apply(handcraftedRulesets({ allowed: ['a', 'c'], allowed6: ['a'] }));
       assert.equal(added.changes, 1, 'one set element added, nothing else');
       await expectVerdicts('C added', [
         { from: 'c', to: 'b', port: 8080, allowed: true },
