@@ -6,7 +6,7 @@
 import type { Resource } from '../../../api/index.js';
 
 export interface FailsafePort {
-  protocol: 'tcp' | 'udp';
+  protocol: 'tcp' | 'udp' | 'sctp';
   port: number;
   /** Restricts the source (inbound) or destination (outbound) to this CIDR; only its family renders. */
   net?: string;

@@ -1,0 +1,137 @@
+/**
+ * ParsedRule → ruleset rules for one IP family (Felix's policy.go): rules of the other family
+ * are filtered out, and each Calico action becomes Felix's mark-and-return pair so the endpoint
+ * chain that jumped to the policy sees the verdict.
+ */
+import type { Action, Family, Match, Rule, TableName, Chain } from './ruleset.js';
+import { MARK_ACCEPT, MARK_PASS } from './ruleset.js';
+import { ipSetName } from './names.js';
+import type { Net, ParsedRule, SetDef } from './parsed-rule.js';
+
+export const SET_ACCEPT: Action = { type: 'set-mark', value: MARK_ACCEPT, mask: MARK_ACCEPT };
+export const SET_PASS: Action = { type: 'set-mark', value: MARK_PASS, mask: MARK_PASS };
+export const IF_ACCEPT: Match = { mark: { value: MARK_ACCEPT, mask: MARK_ACCEPT } };
+export const IF_PASS: Match = { mark: { value: MARK_PASS, mask: MARK_PASS } };
+export const IF_NOT_PASS: Match = { mark: { value: 0, mask: MARK_PASS } };
+
+/** Returns undefined when the list constrains addresses but none are of this family. */
+function familyNets(nets: readonly Net[], family: Family): string[] | undefined {
+  if (nets.length === 0) return [];
+  const out = nets.filter((n) => n.family === family).map((n) => n.cidr);
+  return out.length === 0 ? undefined : out;
+}
+
+function isCatchAll(cidr: string): boolean {
+  return cidr.endsWith('/0');
+}
+
+function setNames(sets: readonly SetDef[], family: Family, used: SetDef[]): string[] {
+  used.push(...sets);
+  return sets.map((s) => ipSetName(family, s.id));
+}
+
+/**
+ * The match of one rule in `family`, or undefined if the rule does not exist in that family
+ * (Felix's FilterRuleToIPVersion). Sets the rule references are appended to `used`.
+ */
+export function ruleMatch(r: ParsedRule, family: Family, used: SetDef[]): Match | undefined {
+  if (r.ipVersion !== undefined && r.ipVersion !== family) return undefined;
+  const srcNets = familyNets(r.srcNets, family);
+  const notSrcNets = familyNets(r.notSrcNets, family);
+  const dstNets = familyNets(r.dstNets, family);
+  const notDstNets = familyNets(r.notDstNets, family);
+  if (!srcNets || !notSrcNets || !dstNets || !notDstNets) return undefined;
+  // "Not in 0.0.0.0/0" can never hold.
+  if (notSrcNets.some(isCatchAll) || notDstNets.some(isCatchAll)) return undefined;
+
+  const m: Match = {};
+  if (r.protocol !== undefined) m.protocol = r.protocol;
+  if (r.notProtocol !== undefined) m.notProtocol = r.notProtocol;
+  if (srcNets.length) m.srcNets = srcNets;
+  if (notSrcNets.length) m.notSrcNets = notSrcNets;
+  if (dstNets.length) m.dstNets = dstNets;
+  if (notDstNets.length) m.notDstNets = notDstNets;
+  const sets: [keyof Match, readonly SetDef[]][] = [
+    ['srcSets', r.srcSets],
+    ['notSrcSets', r.notSrcSets],
+    ['dstSets', r.dstSets],
+    ['notDstSets', r.notDstSets],
+    ['srcPortSets', r.srcPortSets],
+    ['notSrcPortSets', r.notSrcPortSets],
+    ['dstPortSets', r.dstPortSets],
+    ['notDstPortSets', r.notDstPortSets],
+  ];
+  for (const [field, list] of sets) {
+    if (list.length) (m as Record<string, unknown>)[field] = setNames(list, family, used);
+  }
+  if (r.srcPorts.length) m.srcPorts = r.srcPorts;
+  if (r.notSrcPorts.length) m.notSrcPorts = r.notSrcPorts;
+  if (r.dstPorts.length) m.dstPorts = r.dstPorts;
+  if (r.notDstPorts.length) m.notDstPorts = r.notDstPorts;
+  if (r.icmp) m.icmp = r.icmp;
+  if (r.notIcmp) m.notIcmp = r.notIcmp;
+  return m;
+}
+
+/** What the policy or profile is, for log prefixes and comments. */
+export interface RuleOwner {
+  /** `Policy np/ns/name` or `Profile kns.ns`. */
+  describe: string;
+  tier: string;
+  /** Felix's short kind (`np`, `gnp`, `knp`, `pro`). */
+  kind: string;
+  name: string;
+  namespace: string;
+}
+
+/** Felix's LogPrefix substitutions: %t tier, %k kind, %n name, %p namespace/name (or name). */
+export function logPrefix(template: string, o: RuleOwner): string {
+  return template.replace(/%[tknp]/g, (k) => {
+    switch (k) {
+      case '%t':
+        return o.tier;
+      case '%k':
+        return o.kind;
+      case '%n':
+        return o.name;
+      default:
+        return o.namespace ? `${o.namespace}/${o.name}` : o.name;
+    }
+  });
+}
+
+/** The rules of a policy or profile chain, and the sets they reference. */
+export function compileChain(
+  name: string,
+  table: TableName,
+  rules: readonly ParsedRule[],
+  family: Family,
+  owner: RuleOwner,
+  direction: 'ingress' | 'egress',
+  logTemplate: string,
+): { chain: Chain; sets: SetDef[] } {
+  const out: Rule[] = [];
+  const used: SetDef[] = [];
+  for (const r of rules) {
+    const match = ruleMatch(r, family, used);
+    if (!match) continue;
+    switch (r.action) {
+      case 'allow':
+        out.push({ match, action: SET_ACCEPT }, { match: IF_ACCEPT, action: { type: 'return' } });
+        break;
+      case 'pass':
+        out.push({ match, action: SET_PASS }, { match: IF_PASS, action: { type: 'return' } });
+        break;
+      case 'deny':
+        out.push({ match, action: { type: 'drop' } });
+        break;
+      case 'log':
+        out.push({ match, action: { type: 'log', prefix: logPrefix(logTemplate, owner) } });
+        break;
+    }
+  }
+  // Falling off the end of a chain returns anyway.
+  while (out.length && out[out.length - 1].action.type === 'return') out.pop();
+  if (out.length) out[0] = { ...out[0], comment: `${owner.describe} ${direction}` };
+  return { chain: { name, table, rules: out }, sets: used };
+}
