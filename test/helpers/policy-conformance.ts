@@ -2,7 +2,8 @@
  * One conformance suite for every policy backend (nftables, iptables + ipset): real namespaces,
  * real traffic. A host namespace with four pods wired as Calico wires them (see
  * policy-conformance-lab.ts), rulesets in the compiler's IR (policy-conformance-rulesets.ts), and
- * probes that must be allowed or denied.
+ * probes that must be allowed or denied; then the same verdicts with rulesets the real compiler
+ * builds from Calico resources (policy-conformance-compiled.ts).
  *
  * Conventions the suite holds every backend to:
  * - `changes` counts kernel operations; one set member added or removed is exactly one change
@@ -21,6 +22,7 @@ import type { Family, PolicyRulesets } from '../../src/felix/calc/policy/ruleset
 import type { PolicyBackend } from '../../src/felix/dataplane/policy/backend.js';
 import { kernelRunner, type Runner } from '../../src/felix/dataplane/runner.js';
 import type { Netns } from './netns.js';
+import { compiledRulesets } from './policy-conformance-compiled.js';
 import { createPolicyLab, type PolicyLab, type ProbeProto } from './policy-conformance-lab.js';
 import {
   allowSetName,
@@ -31,6 +33,8 @@ import {
   type ConformanceState,
 } from './policy-conformance-rulesets.js';
 
+export type { ConformanceState };
+
 /** Damages the backend's kernel state in the host namespace, as an admin or another program might. */
 export type Drift = (host: Netns) => Promise<void>;
 
@@ -39,11 +43,6 @@ export interface ConformanceOptions {
   netnsPrefix?: string;
   /** Drift cases by label (default: built-in ones for `nftables` / `iptables`). */
   drifts?: Record<string, Drift>;
-  /**
-   * Builds rulesets with the real compiler for the given state (optional: compiler-built cases
-   * are skipped without it).
-   */
-  compile?: (state: ConformanceState) => PolicyRulesets;
 }
 
 /** An expected verdict: `from` → `to`:`port` over `proto` in `family`. */
@@ -301,14 +300,40 @@ export function policyBackendConformance(
       await expectVerdicts('reprogrammed', baseExpectations(['a'], 4));
     });
 
-    if (opts.compile) {
-      const compile = opts.compile;
-      it('compiler-built rulesets: programmed and enforced', async () => {
-        const rs = compile({});
-        const r = await apply(rs, true);
-        assert.deepEqual(r.waiting, []);
-        assert.equal((await backend.reconcile({ full: true })).changes, 0, 'idempotent');
-      });
-    }
+    it('compiler-built rulesets: the same verdicts through Felix chains (IPv4 and IPv6)', async () => {
+      const r = await apply(compiledRulesets(), true);
+      assert.ok(r.changes > 0);
+      assert.deepEqual(r.waiting, []);
+      assert.equal((await backend.reconcile({ full: true })).changes, 0, 'idempotent');
+      await expectVerdicts('compiled', [...baseExpectations(['a'], 4), ...baseExpectations(['a'], 6)]);
+    });
+
+    it('compiler-built rulesets: a label change moves one set member per family, no rule rewrite', async () => {
+      await apply(compiledRulesets());
+      const added = await apply(compiledRulesets({ allowed: ['a', 'c'] }));
+      assert.equal(added.changes, 2, 'one set element per family');
+      await expectVerdicts('C labelled allowed', [
+        ...baseExpectations(['a', 'c'], 4),
+        { from: 'c', to: 'b', port: 8080, family: 6, allowed: true },
+      ]);
+      const removed = await apply(compiledRulesets());
+      assert.equal(removed.changes, 2, 'one set element per family');
+      await expectVerdicts('C label removed', [
+        { from: 'c', to: 'b', port: 8080, allowed: false },
+        { from: 'c', to: 'b', port: 8080, family: 6, allowed: false },
+      ]);
+    });
+
+    it('compiler-built rulesets: drift (everything removed by hand) repaired; restart changes nothing', async () => {
+      await apply(compiledRulesets());
+      const other = makeBackend(runner);
+      await other.remove();
+      assert.ok((await backend.reconcile({ full: true })).changes > 0);
+      await expectVerdicts('repaired', baseExpectations(['a'], 4));
+      const fresh = makeBackend(runner);
+      fresh.setDesired(compiledRulesets());
+      assert.equal((await fresh.reconcile()).changes, 0);
+      backend = fresh;
+    });
   });
 }

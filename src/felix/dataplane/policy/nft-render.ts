@@ -54,6 +54,7 @@ export function buildTable(rs: Ruleset): NftTable {
   const known = new Set<string>();
   for (const c of [...rs.chains, ...rs.dispatches]) {
     const n = nftChainName(c.table, c.name);
+    if (!/^[A-Za-z][A-Za-z0-9_./-]*$/.test(n)) throw invalid(`chain name ${JSON.stringify(c.name)}`);
     if (known.has(n)) throw invalid(`chain ${c.table}/${c.name} is defined twice`);
     known.add(n);
   }
