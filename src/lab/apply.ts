@@ -27,6 +27,7 @@ import { createK8sPod, podKey, removePod, syncEndpoint } from './k8s-pods.js';
 import { errorText, LabError } from './lab-error.js';
 import { kindLabel, podSummary, type ManifestObject } from './manifest.js';
 import type { LabNames } from './names.js';
+import { netnsExists } from './netns.js';
 import type { Output } from './progress.js';
 import { requireState, withStateLock, writeState, type LabState, type PodState } from './state.js';
 import { findHost, requireHost } from './targets.js';
@@ -310,7 +311,12 @@ export async function applyManifest(
 
 async function applyPod(names: LabNames, client: Client, o: PodObject): Promise<string> {
   const manifest = o.object as unknown as Record<string, unknown>;
-  const existing = statePod(requireState(names), o.namespace, o.name);
+  let existing = statePod(requireState(names), o.namespace, o.name);
+  if (existing && !netnsExists(existing.netns)) {
+    // Its sandbox is gone (removed by hand): kubelet would make a new one.
+    await removePod(names, requireState(names), existing).catch(() => undefined);
+    existing = undefined;
+  }
   if (!existing) {
     const pod = await createK8sPod(names, client, o.namespace, o.name, manifest, o.pod);
     return `created (${pod.ip} on ${pod.host})`;
