@@ -41,7 +41,7 @@ function nftDrifts(): Record<string, Drift> {
 }
 
 policyBackendConformance(
-  'iptables',
+  'iptables-nft',
   (runner) => new IptablesPolicyBackend({ runner, iptablesFlavour: 'nft' }),
   {
     netnsPrefix: 'pip-nft-',
@@ -54,7 +54,7 @@ const legacySkip = spawnSync('iptables-legacy-restore', ['--version'], { stdio: 
   : undefined;
 if (!legacySkip) {
   policyBackendConformance(
-    'iptables',
+    'iptables-legacy',
     (runner) => new IptablesPolicyBackend({ runner, iptablesFlavour: 'legacy' }),
     { netnsPrefix: 'pip-leg-', drifts: legacyDrifts() },
   );

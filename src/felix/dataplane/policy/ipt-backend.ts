@@ -13,7 +13,7 @@ import type { ReconcileReport } from '../driver.js';
 import { mustRun, type Runner, type Tool } from '../runner.js';
 import type { PolicyBackend, PolicyBackendOptions, PolicyReconcileOptions } from './backend.js';
 import { modelAsKernel, parseIptablesSave, planIptables, type KernelIptables } from './ipt-plan.js';
-import { buildIptables, type IptModel } from './ipt-render.js';
+import { buildIptables, ChainCache, type IptModel } from './ipt-render.js';
 import { planIpsets } from './ipset-plan.js';
 import { desiredIpsets, isOurIpset, parseIpsetSave, type IpsetState } from './ipset-render.js';
 
@@ -56,6 +56,7 @@ export class IptablesPolicyBackend implements PolicyBackend {
   private desired?: PolicyRulesets;
   /** The kernel as our last successful pass left it; undefined = read it first. */
   private known?: KernelState;
+  private readonly cache = new ChainCache();
 
   constructor(opts: PolicyBackendOptions) {
     this.runner = opts.runner;
@@ -91,10 +92,12 @@ export class IptablesPolicyBackend implements PolicyBackend {
   }
 
   private wanted(d: PolicyRulesets): Wanted {
-    return {
-      ipt: { 4: buildIptables(d.v4), 6: d.v6 ? buildIptables(d.v6) : new Map() },
-      sets: desiredIpsets(d),
+    const ipt = {
+      4: buildIptables(d.v4, this.cache),
+      6: d.v6 ? buildIptables(d.v6, this.cache) : (new Map() as IptModel),
     };
+    this.cache.rotate();
+    return { ipt, sets: desiredIpsets(d) };
   }
 
   private async restore(family: Family, table: TableName, text: string): Promise<void> {

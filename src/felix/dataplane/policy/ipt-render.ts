@@ -73,7 +73,29 @@ function tableOf(model: IptModel, table: TableName): IptTable {
   return t;
 }
 
-export function buildIptables(rs: Ruleset): IptModel {
+/**
+ * Rendered chains by their IR (family and JSON): hashing is the costly part of a build, and from
+ * one pass to the next almost every chain is unchanged. Holds only what the last build used.
+ */
+export class ChainCache {
+  private prev = new Map<string, IptRule[]>();
+  private cur = new Map<string, IptRule[]>();
+
+  get(family: number, chain: Chain, render: () => IptRule[]): IptRule[] {
+    const key = `${family}|${JSON.stringify(chain)}`;
+    const rules = this.cur.get(key) ?? this.prev.get(key) ?? render();
+    this.cur.set(key, rules);
+    return rules;
+  }
+
+  /** Ends a build: entries the build did not use are dropped at the end of the next one. */
+  rotate(): void {
+    this.prev = this.cur;
+    this.cur = new Map();
+  }
+}
+
+export function buildIptables(rs: Ruleset, cache?: ChainCache): IptModel {
   const model: IptModel = new Map();
   const all: Chain[] = [...rs.chains, ...rs.dispatches.flatMap(dispatchChains)];
   all.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -86,13 +108,12 @@ export function buildIptables(rs: Ruleset): IptModel {
     }
     const t = tableOf(model, c.table);
     if (t.chains.has(c.name)) throw new DataplaneError('unsupported', `chain ${c.name} is defined twice`);
-    t.chains.set(
-      c.name,
+    const render = (): IptRule[] =>
       hashed(
         c.name,
         c.rules.flatMap((r) => expandRule(r, rs.family)),
-      ),
-    );
+      );
+    t.chains.set(c.name, cache ? cache.get(rs.family, c, render) : render());
   }
   for (const h of rs.hooks) {
     const chain = hookChain(h.table, h.hook);

@@ -11,6 +11,7 @@ import {
 } from '../../../../src/felix/dataplane/policy/ipt-plan.js';
 import {
   buildIptables,
+  ChainCache,
   renderIptables,
   ruleSpec,
 } from '../../../../src/felix/dataplane/policy/ipt-render.js';
@@ -132,6 +133,20 @@ describe('iptables plan', () => {
     assert.ok(lines.includes(':cali-tw-cali1 - [0:0]'));
     assert.ok(lines.some((l) => /^-I FORWARD 1 .*-j cali-FORWARD$/.test(l)));
     assert.ok(!lines.includes(':cali-FORWARD - [0:0]'), 'the intact chain is left alone');
+  });
+
+  it('a chain cache gives the same model and reuses unchanged chains', () => {
+    const cache = new ChainCache();
+    const a = buildIptables(ruleset(), cache);
+    cache.rotate();
+    const b = buildIptables(ruleset({}, [{ match: {}, action: { type: 'drop' } }]), cache);
+    cache.rotate();
+    assert.deepEqual(b, buildIptables(ruleset({}, [{ match: {}, action: { type: 'drop' } }])));
+    assert.equal(b.get('filter')?.chains.get('cali-FORWARD'), a.get('filter')?.chains.get('cali-FORWARD'));
+    assert.notDeepEqual(
+      b.get('filter')?.chains.get('cali-tw-cali1'),
+      a.get('filter')?.chains.get('cali-tw-cali1'),
+    );
   });
 
   it('parses only the tables it manages and only cali- chains and kernel chains', () => {
