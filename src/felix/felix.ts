@@ -26,6 +26,19 @@ import {
   type Runner,
 } from './dataplane/index.js';
 import { IPIP_DEVICE, VXLAN_DEVICE } from './calc/routing/index.js';
+import {
+  PolicyCalculator,
+  resolvePolicyBackend,
+  resolvePolicyConfig,
+  type PolicyConfig,
+  type PolicyRulesets,
+} from './calc/policy/index.js';
+import { makePolicyBackend } from './dataplane/policy/make-backend.js';
+import {
+  PolicyPlane,
+  type MakePolicyBackend,
+  type PolicyBackendChoice,
+} from './dataplane/policy/policy-plane.js';
 import { startSyncer, type FelixSnapshot } from './syncer.js';
 
 export interface FelixOptions {
@@ -43,6 +56,14 @@ export interface FelixOptions {
   graceMs?: number;
   /** Replaces the kernel tools (unit tests); also turns the kernel monitor off. */
   runner?: Runner;
+  /** Program network policy (default true). */
+  policy?: boolean;
+  /** Highest-precedence policy settings, over the FelixConfigurations. */
+  policyConfig?: Partial<PolicyConfig>;
+  /** Overrides the backend FelixConfiguration chooses (nftablesMode, iptablesBackend). */
+  policyBackend?: Partial<PolicyBackendChoice>;
+  /** Replaces the backend factory (tests). */
+  makePolicyBackend?: MakePolicyBackend;
   /**
    * Follow `ip monitor` so kernel changes (drift, new workload interfaces) start a pass at once;
    * the periodic re-read is the backstop. Default: on, unless a runner is given.
@@ -71,6 +92,13 @@ export interface FelixStatus {
   vteps: number;
   hosts: number;
   endpoints: number;
+  /** The policy backend in use (nftables | iptables), when policy is on. */
+  policyBackend?: string;
+  /** Policy chains and sets of the last pass (IPv4 + IPv6). */
+  policyChains?: number;
+  policySets?: number;
+  /** How long the last policy apply took, and whether it re-read the kernel. */
+  lastPolicyApplyMs?: number;
   mtu?: MTUs;
   waiting: string[];
   notes: string[];
@@ -84,6 +112,8 @@ export interface Felix {
   resync(): Promise<void>;
   /** The desired state of the last pass. */
   desired(): DesiredDataplane | undefined;
+  /** The policy rulesets of the last pass. */
+  policy(): PolicyRulesets | undefined;
   /** Closes every watch and timer; the kernel state stays as it is. */
   stop(): Promise<void>;
 }
@@ -106,6 +136,14 @@ export function startFelix(opts: FelixOptions): Felix {
   let retryMs = MIN_RETRY_MS;
   let lastErrors = '';
   let desired: DesiredDataplane | undefined;
+  let rulesets: PolicyRulesets | undefined;
+  const policyOn = opts.policy ?? true;
+  const policyCalc = new PolicyCalculator();
+  const policyPlane = new PolicyPlane({
+    runner,
+    makeBackend: opts.makePolicyBackend ?? makePolicyBackend,
+    log,
+  });
   const status: FelixStatus = {
     synced: false,
     ready: false,
@@ -116,6 +154,8 @@ export function startFelix(opts: FelixOptions): Felix {
     vteps: 0,
     hosts: 0,
     endpoints: 0,
+    policyChains: 0,
+    policySets: 0,
     waiting: [],
     notes: [],
     errors: [],
@@ -160,12 +200,46 @@ export function startFelix(opts: FelixOptions): Felix {
     retryMs = report.failures.length ? Math.min(retryMs * 2, cfg.routeRefreshMs) : MIN_RETRY_MS;
   };
 
+  /**
+   * Policy first: a new workload's interface is dropped by the dispatch until its chains exist,
+   * so routes to it never open a window before its policy is in place.
+   */
+  const policyPass = async (snapshot: FelixSnapshot): Promise<DataplaneReport['failures']> => {
+    if (!policyOn) return [];
+    try {
+      const config = resolvePolicyConfig(opts.nodeName, snapshot.felixConfigs, opts.policyConfig);
+      const choice = { ...resolvePolicyBackend(opts.nodeName, snapshot.felixConfigs), ...opts.policyBackend };
+      rulesets = policyCalc.update({
+        nodeName: opts.nodeName,
+        config,
+        tiers: snapshot.tiers,
+        networkPolicies: snapshot.networkPolicies,
+        globalNetworkPolicies: snapshot.globalNetworkPolicies,
+        profiles: snapshot.profiles,
+        workloadEndpoints: snapshot.allEndpoints,
+        hostEndpoints: snapshot.hostEndpoints,
+        networkSets: snapshot.networkSets,
+        globalNetworkSets: snapshot.globalNetworkSets,
+      });
+      const r = await policyPlane.apply(rulesets, choice);
+      status.policyBackend = r.backend;
+      status.policyChains = rulesets.v4.chains.length + (rulesets.v6?.chains.length ?? 0);
+      status.policySets = rulesets.v4.sets.length + (rulesets.v6?.sets.length ?? 0);
+      status.lastPolicyApplyMs = r.durationMs;
+      if (r.changes) log('info', `policy: ${r.changes} changes (${r.backend}${r.full ? ', full' : ''})`);
+      return [];
+    } catch (e) {
+      return [{ driver: 'policy', error: e instanceof Error ? e : new Error(String(e)) }];
+    }
+  };
+
   const onePass = async () => {
     if (!syncer.isSynced()) return;
     const snapshot: FelixSnapshot = syncer.snapshot();
     const cfg = resolveRoutingConfig(opts.nodeName, snapshot.felixConfigs, opts.config);
     let next = cfg.routeRefreshMs;
     try {
+      const policyFailures = await policyPass(snapshot);
       const links = await dataplane.readLinks();
       desired = computeDesired({
         nodeName: opts.nodeName,
@@ -178,6 +252,7 @@ export function startFelix(opts: FelixOptions): Felix {
       });
       dataplane.setDesired(desired, cfg);
       const report = await dataplane.reconcile(links);
+      report.failures.unshift(...policyFailures);
       Object.assign(status, {
         routes: desired.routes.length,
         vteps: desired.fdb.length,
@@ -253,6 +328,7 @@ export function startFelix(opts: FelixOptions): Felix {
       errors: [...status.errors],
     }),
     desired: () => desired,
+    policy: () => rulesets,
     resync: async () => {
       if (running) await running;
       await pass();
