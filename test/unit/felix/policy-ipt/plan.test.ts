@@ -246,6 +246,15 @@ describe('ipsets', () => {
     ]);
   });
 
+  it('a set of another type is destroyed and created again (swap needs the same type)', () => {
+    const want = desiredIpsets([ruleset()]);
+    const kernel = parseIpsetSave('create cali40s:a hash:ip,port family inet maxelem 1048576\n');
+    assert.deepEqual(planIpsets(want, kernel).update.slice(0, 2), [
+      'destroy cali40s:a',
+      'create cali40s:a hash:net family inet maxelem 1048576',
+    ]);
+  });
+
   it('reads reference counts from ipset list -t', () => {
     const refs = parseIpsetReferences(
       'Name: cali40s:a\nType: hash:net\nReferences: 2\nNumber of entries: 1\n\nName: cali40s:b\nType: hash:net\nReferences: 0\n',
