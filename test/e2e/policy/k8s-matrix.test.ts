@@ -74,31 +74,38 @@ describe('Kubernetes NetworkPolicy matrix (3 hosts, x/y/z × a/b/c)', { skip }, 
     return d;
   }
 
-  /** Runs one step against the lab and the mirror; resolves when the lab command finished. */
-  async function runStep(s: Step, applied: Set<string>, touched: Set<string>): Promise<void> {
+  /**
+   * Takes one step into the mirror (so the model already describes the state after it) and
+   * returns the lab command that makes it happen.
+   */
+  async function prepareStep(s: Step, touched: Set<string>): Promise<() => Promise<unknown>> {
     if ('apply' in s) {
       const yaml = await policyYaml(s.apply);
       mirror.applyPolicies(yaml);
-      applied.add(s.apply);
-      await lab.manifest('apply', yaml, s.apply);
-    } else if ('delete' in s) {
+      return () => lab.manifest('apply', yaml, s.apply);
+    }
+    if ('delete' in s) {
       const yaml = await policyYaml(s.delete);
       mirror.deletePolicies(yaml);
-      applied.delete(s.delete);
-      await lab.manifest('delete', yaml, s.delete);
-    } else if ('podLabels' in s) {
+      return () => lab.manifest('delete', yaml, s.delete);
+    }
+    if ('podLabels' in s) {
       const d = def(s.podLabels);
       const labels = s.labels === 'base' ? d.labels : s.labels;
       mirror.pods.get(s.podLabels)!.labels = labels;
       touched.add(`pod ${s.podLabels}`);
-      await lab.manifest('apply', yamlOf([podObject(LAB, d, labels)]), `pod-${d.namespace}-${d.name}`);
-    } else {
-      const ns = s.namespaceLabels;
-      const labels = s.labels === 'base' ? baseNamespaceLabels(ns) : s.labels;
-      mirror.namespaces.set(ns, labels);
-      touched.add(`namespace ${ns}`);
-      await lab.manifest('apply', yamlOf([namespaceObject(ns, labels)]), `ns-${ns}`);
+      return () => lab.manifest('apply', yamlOf([podObject(LAB, d, labels)]), `pod-${d.namespace}-${d.name}`);
     }
+    const ns = s.namespaceLabels;
+    const labels = s.labels === 'base' ? baseNamespaceLabels(ns) : s.labels;
+    mirror.namespaces.set(ns, labels);
+    touched.add(`namespace ${ns}`);
+    return () => lab.manifest('apply', yamlOf([namespaceObject(ns, labels)]), `ns-${ns}`);
+  }
+
+  async function runStep(s: Step, touched: Set<string>): Promise<void> {
+    const run = await prepareStep(s, touched);
+    await run();
   }
 
   function describeStep(s: Step): string {
@@ -109,14 +116,13 @@ describe('Kubernetes NetworkPolicy matrix (3 hosts, x/y/z × a/b/c)', { skip }, 
   }
 
   async function runCase(t: TestContext, c: MatrixCase): Promise<void> {
-    const applied = new Set<string>();
     const touched = new Set<string>();
     let failure: unknown;
     try {
       for (const s of c.steps) {
         const beforeModel = mirror.model();
         const probing = ('apply' in s || 'delete' in s) && s.probing;
-        const stepDone = runStep(s, applied, touched);
+        const stepDone = (await prepareStep(s, touched))();
         // A probing step is probed while it runs; any other step first finishes.
         if (!probing) await stepDone;
         const r = await converge(lab, mirror.model(), c.checks, {
@@ -132,12 +138,14 @@ describe('Kubernetes NetworkPolicy matrix (3 hosts, x/y/z × a/b/c)', { skip }, 
     }
     // Undo the case (also after a failure, so that the next case starts clean).
     try {
-      for (const name of [...applied].reverse()) await runStep({ delete: name }, applied, touched);
+      // Every policy left (the case's; one file may replace another's policy, so by object).
+      const left = [...mirror.policies.values()];
+      mirror.policies.clear();
+      if (left.length > 0) await lab.manifest('delete', yamlOf(left), 'leftovers');
       for (const what of touched) {
         const [kind, key] = what.split(' ');
         await runStep(
           kind === 'pod' ? { podLabels: key, labels: 'base' } : { namespaceLabels: key, labels: 'base' },
-          applied,
           new Set(),
         );
       }
