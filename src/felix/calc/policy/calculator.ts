@@ -2,8 +2,11 @@
  * The incremental policy compiler. `update(input)` returns the same rulesets a from-scratch
  * compile would, but reuses the work of the previous call: unchanged resources keep their
  * models (by identity, resourceVersion or content), compiled policy / profile / endpoint chains
- * are memoised on their inputs, and the selector indexes only re-evaluate changed holders and
- * new selectors. A change of node or configuration starts from scratch.
+ * are memoised on their inputs, the selector indexes only re-evaluate changed holders and new
+ * selectors, and only endpoints touched by a change get their chains re-planned. A change of
+ * node or configuration starts from scratch.
+ *
+ * Everything returned is shared with later results: treat it as immutable.
  */
 import type { Resource } from '../../../api/index.js';
 import { defaultAllowProfile, DEFAULT_ALLOW_PROFILE_NAME } from '../../../api/kinds/profile.js';
@@ -14,7 +17,6 @@ import type {
   HookRules,
   IpSet,
   PolicyRulesets,
-  Rule,
   Ruleset,
   TableName,
 } from './ruleset.js';
@@ -40,30 +42,22 @@ import {
   type LocalEndpoint,
 } from './endpoints.js';
 import { SelectorIndex } from './selector-index.js';
-import {
-  CHAIN,
-  PREFIX,
-  endpointChainName,
-  policyChainName,
-  profileChainName,
-  type Direction,
-} from './names.js';
+import { policyChainName, profileChainName, type Direction } from './names.js';
 import { compileChain } from './rule-compile.js';
 import type { SetDef } from './parsed-rule.js';
-import { endpointChain, type ChainKind, type TierPlan } from './endpoint-chains.js';
-import { filterChains, filterHooks, mangleChains, rawChains, wildcards } from './static-chains.js';
+import { planEndpoint, type EndpointPlan } from './endpoint-plan.js';
+import { buildDispatches } from './dispatches.js';
+import { filterChains, filterHooks, mangleChains, rawChains } from './static-chains.js';
 import { buildIpSet } from './ipsets.js';
 
 interface Cached<T> {
   res: Resource;
-  sig: string | undefined;
+  /** Computed when first needed (a different object with the same key came in). */
+  sig?: string;
   value: T;
 }
 
-interface HolderState {
-  res: Resource;
-  sig: string | undefined;
-  holder: Holder;
+interface HolderState extends Cached<Holder> {
   eff: Readonly<Record<string, string>>;
   local: LocalEndpoint | undefined;
 }
@@ -71,18 +65,6 @@ interface HolderState {
 interface Compiled {
   chain: Chain;
   sets: SetDef[];
-}
-
-/** The chains of one local endpoint, for a given plan. */
-interface EndpointChains {
-  sig: string;
-  endpoint: LocalEndpoint;
-  chains: Chain[];
-  /** (direction, policy) pairs and profiles the chains jump to. */
-  policies: [PolicyModel, Direction][];
-  profiles: [ProfileModel, Direction][];
-  raw: boolean;
-  mangle: boolean;
 }
 
 const TABLE_OF: Record<PolicyModel['category'], TableName> = {
@@ -96,12 +78,13 @@ function sigOf(r: Resource): string {
   return rv ? `rv:${r.metadata.uid ?? ''}:${rv}` : JSON.stringify(r);
 }
 
-/** Reuses the cached value when the resource is the same object or has the same signature. */
-function reuse<T>(prev: Cached<T> | undefined, r: Resource): Cached<T> | undefined {
-  if (!prev) return undefined;
-  if (prev.res === r) return prev;
-  const sig = sigOf(r);
-  return prev.sig === sig ? { ...prev, res: r } : undefined;
+/** True when `r` is the cached resource: the same object, or the same version / content. */
+function unchanged(prev: Cached<unknown>, r: Resource): boolean {
+  if (prev.res === r) return true;
+  prev.sig ??= sigOf(prev.res);
+  if (prev.sig !== sigOf(r)) return false;
+  prev.res = r;
+  return true;
 }
 
 function shallowEqual(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {
@@ -126,28 +109,51 @@ function byName(a: { name: string; table?: string }, b: { name: string; table?: 
   return ta < tb ? -1 : ta > tb ? 1 : 0;
 }
 
+/** Where a policy sits in the enforcement order; a change here re-plans every endpoint. */
+function orderKey(p: PolicyModel | undefined): string {
+  return p ? `${p.id}\0${p.tier}\0${p.order}\0${p.sortKey}` : '';
+}
+
 const DEFAULT_ALLOW = defaultAllowProfile();
 
 class State {
   policies = new Map<string, Cached<PolicyModel | undefined>>();
+  /** Current models by policy ID (what endpoint chains jump to). */
+  policyById = new Map<string, PolicyModel>();
   profiles = new Map<string, Cached<ProfileModel | undefined>>();
   holders = new Map<string, HolderState>();
   tierSig = '';
   tiers = new Map<string, TierModel>();
-  rank = new Map<PolicyModel, number>();
+  /** Enforcement order of every policy, by ID. */
+  rank = new Map<string, number>();
   /** Every holder of every host, for rule selectors. */
   global = new SelectorIndex();
   /** This node's endpoints, for policy selectors. */
   local = new SelectorIndex();
   policyBySelector = new Map<string, Set<PolicyModel>>();
-  policyChains = new WeakMap<PolicyModel, Map<string, Compiled>>();
-  profileChains = new WeakMap<ProfileModel, Map<string, Compiled>>();
-  endpointChains = new Map<string, EndpointChains>();
-  /** Active sets by id, and their built contents per family. */
-  setDefs = new Map<string, SetDef>();
+  /** Compiled chains per model, indexed by slot(family, direction). */
+  policyChains = new WeakMap<PolicyModel, Compiled[]>();
+  profileChains = new WeakMap<ProfileModel, Compiled[]>();
+  /** Static chains and hooks per family (they only depend on the configuration). */
+  statics = new Map<string, { chains: Chain[]; hooks: HookRules[] }>();
+  /** Local endpoints, recomputed when a holder came, went or changed. */
+  endpoints: LocalEndpoint[] | undefined;
+  dispatchSig = '';
+  dispatches: Dispatch[] = [];
+  /** Per family: the sort order of the last ruleset's chains and sets. */
+  chainOrder = new Map<Family, SortCache<Chain>>();
+  setOrder = new Map<Family, SortCache<IpSet>>();
+  plans = new Map<string, EndpointPlan>();
+  /** Built set contents per family, by set ID. */
   builtSets = new Map<string, Partial<Record<Family, IpSet>>>();
   /** Selector id → ids of the active sets that use it. */
   selectorSets = new Map<string, Set<string>>();
+}
+
+/** Which endpoints need re-planning this round. */
+class Dirty {
+  all = false;
+  readonly keys = new Set<string>();
 }
 
 export class PolicyCalculator {
@@ -163,29 +169,36 @@ export class PolicyCalculator {
     }
     const s = this.state;
     const cfg = input.config;
+    const dirty = new Dirty();
 
-    const tiersChanged = this.updateTiers(input.tiers);
-    const policiesChanged = this.updatePolicies(input);
-    const changedProfileLabels = this.updateProfiles(input.profiles);
-    const addrDirty = this.updateHolders(input, changedProfileLabels);
-    if (tiersChanged || policiesChanged) this.rankPolicies();
+    if (this.updateTiers(input.tiers)) dirty.all = true;
+    this.updatePolicies(input, dirty);
+    const changedProfileLabels = this.updateProfiles(input.profiles, dirty);
+    const addrDirty = this.updateHolders(input, changedProfileLabels, dirty);
+    if (dirty.all) this.rankPolicies();
+    for (const h of s.local.takeDirtyHolders()) dirty.keys.add(h);
+    s.local.takeDirty();
 
-    // Endpoint chains, and which policy / profile chains they reference.
+    // Endpoint plans, and which policy / profile chains they reference.
     const endpoints = this.localEndpoints();
-    const activePolicies = new Map<PolicyModel, Set<Direction>>();
-    const activeProfiles = new Map<ProfileModel, Set<Direction>>();
     const seen = new Set<string>();
+    const activePolicies = new Map<string, Set<Direction>>();
+    const activeProfiles = new Map<string, Set<Direction>>();
     let raw = false;
     let mangle = false;
     for (const ep of endpoints) {
-      const ec = this.endpointChainsFor(ep, cfg);
+      let plan = s.plans.get(ep.key);
+      if (!plan || dirty.all || dirty.keys.has(ep.key) || plan.endpoint !== ep) {
+        plan = planEndpoint(ep, this.policiesOf(ep), this.existingProfiles(ep), s.tiers, cfg, plan);
+        s.plans.set(ep.key, plan);
+      }
       seen.add(ep.key);
-      for (const [p, d] of ec.policies) addTo(activePolicies, p, d);
-      for (const [p, d] of ec.profiles) addTo(activeProfiles, p, d);
-      raw ||= ec.raw;
-      mangle ||= ec.mangle;
+      for (const [id, d] of plan.policies) addTo(activePolicies, id, d);
+      for (const [name, d] of plan.profiles) addTo(activeProfiles, name, d);
+      raw ||= plan.raw;
+      mangle ||= plan.mangle;
     }
-    for (const k of [...s.endpointChains.keys()]) if (!seen.has(k)) s.endpointChains.delete(k);
+    for (const k of [...s.plans.keys()]) if (!seen.has(k)) s.plans.delete(k);
 
     const families: Family[] = cfg.ipv6 ? [4, 6] : [4];
     const perFamily = new Map<Family, { chains: Chain[]; sets: Map<string, SetDef> }>();
@@ -196,8 +209,14 @@ export class PolicyCalculator {
         chains.push(c.chain);
         for (const d of c.sets) sets.set(d.id, d);
       };
-      for (const [p, dirs] of activePolicies) for (const d of dirs) add(this.policyChain(p, d, family, cfg));
-      for (const [p, dirs] of activeProfiles) for (const d of dirs) add(this.profileChain(p, d, family, cfg));
+      for (const [id, dirs] of activePolicies) {
+        const p = s.policyById.get(id)!;
+        for (const d of dirs) add(this.policyChain(p, d, family, cfg));
+      }
+      for (const [name, dirs] of activeProfiles) {
+        const p = s.profiles.get(name)!.value!;
+        for (const d of dirs) add(this.profileChain(p, d, family, cfg));
+      }
       perFamily.set(family, { chains, sets });
     }
 
@@ -223,34 +242,37 @@ export class PolicyCalculator {
     return true;
   }
 
-  private updatePolicies(input: PolicyInput): boolean {
+  private updatePolicies(input: PolicyInput, dirty: Dirty): void {
     const s = this.state;
     const next = new Map<string, Cached<PolicyModel | undefined>>();
-    let changed = false;
-    const all = [...input.networkPolicies, ...input.globalNetworkPolicies];
-    for (const r of all) {
-      const key = `${r.kind}/${r.metadata.namespace ?? ''}/${r.metadata.name ?? ''}`;
-      const prev = s.policies.get(key);
-      let c = reuse(prev, r);
-      if (!c) {
-        c = { res: r, sig: sigOf(r), value: policyModel(r) };
-        if (prev?.value) this.unregisterPolicy(prev.value);
-        if (c.value) this.registerPolicy(c.value);
-        changed = true;
-      }
-      next.set(key, c);
-    }
-    for (const [key, prev] of s.policies) {
-      if (!next.has(key)) {
-        if (prev.value) this.unregisterPolicy(prev.value);
-        changed = true;
+    const replace = (old: PolicyModel | undefined, now: PolicyModel | undefined) => {
+      if (orderKey(old) !== orderKey(now)) dirty.all = true;
+      if (old) this.unregisterPolicy(old, dirty);
+      if (now) this.registerPolicy(now, dirty);
+    };
+    for (const list of [input.networkPolicies, input.globalNetworkPolicies]) {
+      for (const r of list) {
+        const key = `${r.kind}/${r.metadata.namespace ?? ''}/${r.metadata.name ?? ''}`;
+        let c = s.policies.get(key);
+        if (!c || !unchanged(c, r)) {
+          const fresh: Cached<PolicyModel | undefined> = { res: r, value: policyModel(r) };
+          replace(c?.value, fresh.value);
+          c = fresh;
+        }
+        next.set(key, c);
       }
     }
+    for (const [key, prev] of s.policies) if (!next.has(key)) replace(prev.value, undefined);
     s.policies = next;
-    return changed;
   }
 
-  private registerPolicy(p: PolicyModel): void {
+  /** Endpoints selected by the policy's selector are re-planned. */
+  private touchSelected(p: PolicyModel, dirty: Dirty): void {
+    if (dirty.all) return;
+    for (const h of this.state.local.members(p.selector.uniqueId())) dirty.keys.add(h);
+  }
+
+  private registerPolicy(p: PolicyModel, dirty: Dirty): void {
     const s = this.state;
     const id = p.selector.uniqueId();
     let set = s.policyBySelector.get(id);
@@ -259,10 +281,14 @@ export class PolicyCalculator {
       s.local.addSelector(id, p.selector);
     }
     set.add(p);
+    s.policyById.set(p.id, p);
+    this.touchSelected(p, dirty);
   }
 
-  private unregisterPolicy(p: PolicyModel): void {
+  private unregisterPolicy(p: PolicyModel, dirty: Dirty): void {
     const s = this.state;
+    this.touchSelected(p, dirty);
+    if (s.policyById.get(p.id) === p) s.policyById.delete(p.id);
     const id = p.selector.uniqueId();
     const set = s.policyBySelector.get(id);
     if (!set) return;
@@ -274,7 +300,7 @@ export class PolicyCalculator {
   }
 
   /** Returns the names of profiles whose labelsToApply changed (or that came or went). */
-  private updateProfiles(profiles: readonly Resource[]): Set<string> {
+  private updateProfiles(profiles: readonly Resource[], dirty: Dirty): Set<string> {
     const s = this.state;
     const next = new Map<string, Cached<ProfileModel | undefined>>();
     const changed = new Set<string>();
@@ -283,15 +309,21 @@ export class PolicyCalculator {
       : [...profiles, DEFAULT_ALLOW];
     for (const r of list) {
       const name = r.metadata.name ?? '';
-      const prev = s.profiles.get(name);
-      let c = reuse(prev, r);
-      if (!c) {
-        c = { res: r, sig: sigOf(r), value: profileModel(r) };
-        if (!prev || !shallowEqual(prev.value?.labels ?? {}, c.value?.labels ?? {})) changed.add(name);
+      let c = s.profiles.get(name);
+      if (!c || !unchanged(c, r)) {
+        const fresh: Cached<ProfileModel | undefined> = { res: r, value: profileModel(r) };
+        if (!c || !shallowEqual(c.value?.labels ?? {}, fresh.value?.labels ?? {})) changed.add(name);
+        // A profile coming or going changes the profile jumps of the endpoints using it.
+        if (!c?.value !== !fresh.value) dirty.all = true;
+        c = fresh;
       }
       next.set(name, c);
     }
-    for (const name of s.profiles.keys()) if (!next.has(name)) changed.add(name);
+    for (const [name, c] of s.profiles) {
+      if (next.has(name)) continue;
+      changed.add(name);
+      if (c.value) dirty.all = true;
+    }
     s.profiles = next;
     return changed;
   }
@@ -309,7 +341,7 @@ export class PolicyCalculator {
   }
 
   /** Updates holders and both indexes; returns the holders whose addresses or ports changed. */
-  private updateHolders(input: PolicyInput, changedProfiles: Set<string>): Set<string> {
+  private updateHolders(input: PolicyInput, changedProfiles: Set<string>, dirty: Dirty): Set<string> {
     const s = this.state;
     const next = new Map<string, HolderState>();
     const addrDirty = new Set<string>();
@@ -320,29 +352,32 @@ export class PolicyCalculator {
       local: (r: Resource) => LocalEndpoint | undefined,
     ) => {
       const prev = s.holders.get(key);
-      let holder: Holder;
-      let sig: string | undefined;
-      let reused = false;
-      if (prev && (prev.res === r || prev.sig === (sig = sigOf(r)))) {
-        holder = prev.holder;
-        sig = prev.sig;
-        reused = true;
-      } else {
-        holder = make(r);
-        sig ??= sigOf(r);
+      if (prev && unchanged(prev, r)) {
+        if (prev.value.profiles.some((p) => changedProfiles.has(p))) {
+          const eff = this.effectiveLabels(prev.value);
+          if (!shallowEqual(prev.eff, eff)) {
+            prev.eff = eff;
+            s.global.setLabels(key, eff);
+            if (prev.local) s.local.setLabels(key, eff);
+          }
+        }
+        next.set(key, prev);
+        return;
       }
-      const needLabels = !reused || holder.profiles.some((p) => changedProfiles.has(p));
-      const eff = needLabels ? this.effectiveLabels(holder) : prev!.eff;
+      const holder = make(r);
+      const loc = local(r);
+      if (prev?.local || loc) s.endpoints = undefined;
+      const eff = this.effectiveLabels(holder);
       const labelsChanged = !prev || !shallowEqual(prev.eff, eff);
       if (labelsChanged) s.global.setLabels(key, eff);
-      if (prev && !reused && !sameAddresses(prev.holder, holder)) addrDirty.add(key);
-      const loc = reused ? prev!.local : local(r);
+      if (prev && !sameAddresses(prev.value, holder)) addrDirty.add(key);
       if (loc) {
         if (labelsChanged || !prev?.local) s.local.setLabels(key, eff);
+        dirty.keys.add(key);
       } else if (prev?.local) {
         s.local.removeHolder(key);
       }
-      next.set(key, { res: r, sig, holder, eff: labelsChanged ? eff : prev!.eff, local: loc });
+      next.set(key, { res: r, value: holder, eff: labelsChanged ? eff : prev!.eff, local: loc });
     };
     const node = input.nodeName;
     const none = () => undefined;
@@ -355,7 +390,10 @@ export class PolicyCalculator {
     for (const [key, prev] of s.holders) {
       if (next.has(key)) continue;
       s.global.removeHolder(key);
-      if (prev.local) s.local.removeHolder(key);
+      if (prev.local) {
+        s.local.removeHolder(key);
+        s.endpoints = undefined;
+      }
     }
     s.holders = next;
     return addrDirty;
@@ -363,175 +401,53 @@ export class PolicyCalculator {
 
   private rankPolicies(): void {
     const s = this.state;
-    const models: PolicyModel[] = [];
-    for (const c of s.policies.values()) if (c.value) models.push(c.value);
+    const models = [...s.policyById.values()];
     const tierOf = (p: PolicyModel) => s.tiers.get(p.tier) ?? missingTier(p.tier);
     models.sort((a, b) => compareTiers(tierOf(a), tierOf(b)) || comparePolicies(a, b));
-    s.rank = new Map(models.map((m, i) => [m, i]));
+    s.rank = new Map(models.map((m, i) => [m.id, i]));
   }
 
   /** This node's endpoints, by key, first endpoint winning an interface name. */
   private localEndpoints(): LocalEndpoint[] {
+    if (this.state.endpoints) return this.state.endpoints;
     const out: LocalEndpoint[] = [];
     for (const h of this.state.holders.values()) if (h.local) out.push(h.local);
     out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     const ifaces = new Set<string>();
-    return out.filter((e) => {
+    return (this.state.endpoints = out.filter((e) => {
       const k = `${e.type}/${e.iface}`;
       if (ifaces.has(k)) return false;
       ifaces.add(k);
       return true;
-    });
+    }));
   }
 
   /** Policies selecting the endpoint, in enforcement order. */
   private policiesOf(ep: LocalEndpoint): PolicyModel[] {
     const s = this.state;
     const out: PolicyModel[] = [];
-    for (const id of s.local.matchesOf(ep.key)) for (const p of s.policyBySelector.get(id) ?? []) out.push(p);
-    out.sort((a, b) => s.rank.get(a)! - s.rank.get(b)!);
+    for (const id of s.local.matchesOf(ep.key)) {
+      for (const p of s.policyBySelector.get(id) ?? []) if (s.policyById.get(p.id) === p) out.push(p);
+    }
+    out.sort((a, b) => s.rank.get(a.id)! - s.rank.get(b.id)!);
     return out;
   }
 
-  private tierPlans(
-    policies: readonly PolicyModel[],
-    dir: Direction,
-    keep: (p: PolicyModel) => boolean,
-  ): TierPlan[] {
-    const plans: TierPlan[] = [];
-    for (const p of policies) {
-      if (!keep(p) || !(dir === 'ingress' ? p.ingress : p.egress)) continue;
-      const last = plans[plans.length - 1];
-      if (last && last.tier.name === p.tier) last.policies.push(p);
-      else plans.push({ tier: this.state.tiers.get(p.tier) ?? missingTier(p.tier), policies: [p] });
-    }
-    return plans;
-  }
-
-  private endpointChainsFor(ep: LocalEndpoint, cfg: PolicyConfig): EndpointChains {
-    const s = this.state;
-    const policies = this.policiesOf(ep);
-    const profiles: ProfileModel[] = [];
+  private existingProfiles(ep: LocalEndpoint): ProfileModel[] {
+    const out: ProfileModel[] = [];
     for (const name of ep.profiles) {
-      const m = s.profiles.get(name)?.value;
-      if (m) profiles.push(m);
+      const m = this.state.profiles.get(name)?.value;
+      if (m) out.push(m);
     }
-    const normal = (p: PolicyModel) => p.category === 'normal';
-    const plans: Record<string, TierPlan[]> = {
-      in: this.tierPlans(policies, 'ingress', normal),
-      out: this.tierPlans(policies, 'egress', normal),
-    };
-    if (ep.type === 'hep') {
-      const fwd = (p: PolicyModel) => p.category === 'normal' && p.applyOnForward;
-      plans.fwdIn = this.tierPlans(policies, 'ingress', fwd);
-      plans.fwdOut = this.tierPlans(policies, 'egress', fwd);
-      plans.rawIn = this.tierPlans(policies, 'ingress', (p) => p.category === 'untracked');
-      plans.rawOut = this.tierPlans(policies, 'egress', (p) => p.category === 'untracked');
-      plans.preDnat = this.tierPlans(policies, 'ingress', (p) => p.category === 'preDNAT');
-    }
-    const sig = JSON.stringify([
-      ep,
-      Object.entries(plans).map(([k, ps]) => [
-        k,
-        ps.map((t) => [t.tier.name, t.tier.defaultAction, t.policies.map((p) => p.id)]),
-      ]),
-      profiles.map((p) => p.name),
-    ]);
-    const used: [PolicyModel, Direction][] = [];
-    const usedProfiles: [ProfileModel, Direction][] = [];
-    const use = (ps: TierPlan[] | undefined, d: Direction, withProfiles: boolean) => {
-      for (const t of ps ?? []) for (const p of t.policies) used.push([p, d]);
-      if (withProfiles) for (const p of profiles) usedProfiles.push([p, d]);
-    };
-    use(plans.in, 'ingress', true);
-    use(plans.out, 'egress', true);
-    use(plans.fwdIn, 'ingress', false);
-    use(plans.fwdOut, 'egress', false);
-    use(plans.rawIn, 'ingress', false);
-    use(plans.rawOut, 'egress', false);
-    use(plans.preDnat, 'ingress', false);
-    const raw = ep.type === 'hep' && (plans.rawIn.length > 0 || plans.rawOut.length > 0);
-    const mangle = ep.type === 'hep' && plans.preDnat.length > 0;
-
-    const prev = s.endpointChains.get(ep.key);
-    // The chains depend on names only: a replaced policy object with the same ID renders the same.
-    const chains = prev && prev.sig === sig ? prev.chains : this.renderEndpoint(ep, plans, profiles, cfg);
-    const ec: EndpointChains = {
-      sig,
-      endpoint: ep,
-      chains,
-      policies: used,
-      profiles: usedProfiles,
-      raw,
-      mangle,
-    };
-    s.endpointChains.set(ep.key, ec);
-    return ec;
-  }
-
-  private renderEndpoint(
-    ep: LocalEndpoint,
-    plans: Record<string, TierPlan[]>,
-    profiles: ProfileModel[],
-    cfg: PolicyConfig,
-  ): Chain[] {
-    const chains: Chain[] = [];
-    const profileNames = profiles.map((p) => p.name);
-    const mk = (
-      name: string,
-      table: TableName,
-      kind: ChainKind,
-      direction: Direction,
-      tiers: TierPlan[],
-      extra = {},
-    ) =>
-      chains.push(
-        endpointChain({ name, table, kind, direction, tiers, profiles: profileNames, ...extra }, cfg),
-      );
-    if (ep.type === 'wep') {
-      mk(endpointChainName(PREFIX.toWorkload, ep.iface), 'filter', 'normal', 'ingress', plans.in);
-      mk(endpointChainName(PREFIX.fromWorkload, ep.iface), 'filter', 'normal', 'egress', plans.out, {
-        dropEncap: true,
-      });
-      return chains;
-    }
-    mk(endpointChainName(PREFIX.fromHost, ep.iface), 'filter', 'normal', 'ingress', plans.in, {
-      failsafeChain: CHAIN.failsafeIn,
-    });
-    mk(endpointChainName(PREFIX.toHost, ep.iface), 'filter', 'normal', 'egress', plans.out, {
-      failsafeChain: CHAIN.failsafeOut,
-    });
-    if (ep.iface !== '*') {
-      const anyForwardTiers = plans.fwdIn.length > 0 || plans.fwdOut.length > 0;
-      mk(endpointChainName(PREFIX.fromHostForward, ep.iface), 'filter', 'forward', 'ingress', plans.fwdIn, {
-        anyForwardTiers,
-      });
-      mk(endpointChainName(PREFIX.toHostForward, ep.iface), 'filter', 'forward', 'egress', plans.fwdOut, {
-        anyForwardTiers,
-      });
-    }
-    if (plans.rawIn.length || plans.rawOut.length) {
-      mk(endpointChainName(PREFIX.fromHost, ep.iface), 'raw', 'untracked', 'ingress', plans.rawIn, {
-        failsafeChain: CHAIN.failsafeIn,
-      });
-      mk(endpointChainName(PREFIX.toHost, ep.iface), 'raw', 'untracked', 'egress', plans.rawOut, {
-        failsafeChain: CHAIN.failsafeOut,
-      });
-    }
-    if (plans.preDnat.length) {
-      mk(endpointChainName(PREFIX.fromHost, ep.iface), 'mangle', 'preDNAT', 'ingress', plans.preDnat, {
-        failsafeChain: CHAIN.failsafeIn,
-      });
-    }
-    return chains;
+    return out;
   }
 
   private policyChain(p: PolicyModel, dir: Direction, family: Family, cfg: PolicyConfig): Compiled {
     const s = this.state;
     let m = s.policyChains.get(p);
-    if (!m) s.policyChains.set(p, (m = new Map()));
-    const k = `${family}${dir}`;
-    let c = m.get(k);
+    if (!m) s.policyChains.set(p, (m = []));
+    const k = slot(family, dir);
+    let c = m[k];
     if (!c) {
       const owner = {
         describe: `Policy ${p.id}`,
@@ -541,7 +457,7 @@ export class PolicyCalculator {
         namespace: p.namespace,
       };
       const rules = dir === 'ingress' ? p.inbound : p.outbound;
-      c = compileChain(
+      c = m[k] = compileChain(
         policyChainName(dir, p.id),
         TABLE_OF[p.category],
         rules,
@@ -550,7 +466,6 @@ export class PolicyCalculator {
         dir,
         cfg.logPrefix,
       );
-      m.set(k, c);
     }
     return c;
   }
@@ -558,9 +473,9 @@ export class PolicyCalculator {
   private profileChain(p: ProfileModel, dir: Direction, family: Family, cfg: PolicyConfig): Compiled {
     const s = this.state;
     let m = s.profileChains.get(p);
-    if (!m) s.profileChains.set(p, (m = new Map()));
-    const k = `${family}${dir}`;
-    let c = m.get(k);
+    if (!m) s.profileChains.set(p, (m = []));
+    const k = slot(family, dir);
+    let c = m[k];
     if (!c) {
       const owner = {
         describe: `Profile ${p.name}`,
@@ -570,37 +485,43 @@ export class PolicyCalculator {
         namespace: '',
       };
       const rules = dir === 'ingress' ? p.inbound : p.outbound;
-      c = compileChain(profileChainName(dir, p.name), 'filter', rules, family, owner, dir, cfg.logPrefix);
-      m.set(k, c);
+      c = m[k] = compileChain(
+        profileChainName(dir, p.name),
+        'filter',
+        rules,
+        family,
+        owner,
+        dir,
+        cfg.logPrefix,
+      );
     }
     return c;
   }
 
-  /** Registers the active sets' selectors and rebuilds the sets whose members may have changed. */
-  private updateSets(
-    perFamily: Map<Family, { chains: Chain[]; sets: Map<string, SetDef> }>,
-    addrDirty: Set<string>,
-  ): void {
+  /** Registers the active sets' selectors and drops the built sets whose members may have changed. */
+  private updateSets(perFamily: Map<Family, { sets: Map<string, SetDef> }>, addrDirty: Set<string>): void {
     const s = this.state;
-    const active = new Map<string, SetDef>();
-    for (const { sets } of perFamily.values()) for (const [id, d] of sets) active.set(id, d);
     const selectorSets = new Map<string, Set<string>>();
-    for (const [id, d] of active) {
-      const selId = d.selector.uniqueId();
-      let ids = selectorSets.get(selId);
-      if (!ids) selectorSets.set(selId, (ids = new Set()));
-      ids.add(id);
-      if (!s.global.has(selId)) s.global.addSelector(selId, d.selector);
+    const active = new Set<string>();
+    for (const { sets } of perFamily.values()) {
+      for (const [id, d] of sets) {
+        active.add(id);
+        const selId = d.selector.uniqueId();
+        let ids = selectorSets.get(selId);
+        if (!ids) selectorSets.set(selId, (ids = new Set()));
+        ids.add(id);
+        if (!s.global.has(selId)) s.global.addSelector(selId, d.selector);
+      }
     }
     for (const selId of s.selectorSets.keys()) if (!selectorSets.has(selId)) s.global.removeSelector(selId);
     s.selectorSets = selectorSets;
 
     const dirtySelectors = s.global.takeDirty();
+    s.global.takeDirtyHolders();
     for (const h of addrDirty) for (const selId of s.global.matchesOf(h)) dirtySelectors.add(selId);
     for (const id of [...s.builtSets.keys()]) if (!active.has(id)) s.builtSets.delete(id);
     for (const selId of dirtySelectors)
       for (const id of selectorSets.get(selId) ?? []) s.builtSets.delete(id);
-    s.setDefs = active;
   }
 
   private ipSet(def: SetDef, family: Family): IpSet {
@@ -610,10 +531,52 @@ export class PolicyCalculator {
     let set = built[family];
     if (!set) {
       const holders: Holder[] = [];
-      for (const key of s.global.members(def.selector.uniqueId())) holders.push(s.holders.get(key)!.holder);
+      for (const key of s.global.members(def.selector.uniqueId())) holders.push(s.holders.get(key)!.value);
       set = built[family] = buildIpSet(def, family, holders);
     }
     return set;
+  }
+
+  private statics(family: Family, cfg: PolicyConfig, table: 'filter' | 'raw' | 'mangle') {
+    const s = this.state;
+    const k = `${family}/${table}`;
+    let st = s.statics.get(k);
+    if (!st) {
+      st =
+        table === 'filter'
+          ? { chains: filterChains(cfg, family), hooks: filterHooks() }
+          : table === 'raw'
+            ? rawChains(cfg, family)
+            : mangleChains(cfg, family);
+      s.statics.set(k, st);
+    }
+    return st;
+  }
+
+  /** Dispatches depend on the local interfaces and which tables they use, not on the family. */
+  private dispatches(
+    endpoints: LocalEndpoint[],
+    cfg: PolicyConfig,
+    raw: boolean,
+    mangle: boolean,
+  ): Dispatch[] {
+    const s = this.state;
+    const parts: string[] = [`${raw}/${mangle}`];
+    for (const ep of endpoints) {
+      const plan = s.plans.get(ep.key)!;
+      parts.push(`${ep.type}/${ep.iface}/${plan.raw}/${plan.mangle}`);
+    }
+    const sig = parts.join('\n');
+    if (sig !== s.dispatchSig) {
+      const present = new Set<string>();
+      for (const ep of endpoints)
+        for (const c of s.plans.get(ep.key)!.chains) present.add(`${c.table}/${c.name}`);
+      if (raw) present.add('raw/cali-PREROUTING');
+      if (mangle) present.add('mangle/cali-PREROUTING');
+      s.dispatches = buildDispatches(endpoints, present, cfg);
+      s.dispatchSig = sig;
+    }
+    return s.dispatches;
   }
 
   private assemble(
@@ -626,25 +589,60 @@ export class PolicyCalculator {
     mangle: boolean,
   ): Ruleset {
     const s = this.state;
-    const chains: Chain[] = [...filterChains(cfg, family), ...policyChains];
-    const hooks: HookRules[] = filterHooks();
-    for (const ep of endpoints) chains.push(...s.endpointChains.get(ep.key)!.chains);
-    if (raw) {
-      const r = rawChains(cfg, family);
-      chains.push(...r.chains);
-      hooks.push(...r.hooks);
+    const filter = this.statics(family, cfg, 'filter');
+    const chains: Chain[] = [...filter.chains, ...policyChains];
+    const hooks: HookRules[] = [...filter.hooks];
+    for (const ep of endpoints) for (const c of s.plans.get(ep.key)!.chains) chains.push(c);
+    for (const [on, table] of [
+      [raw, 'raw'],
+      [mangle, 'mangle'],
+    ] as const) {
+      if (!on) continue;
+      const st = this.statics(family, cfg, table);
+      chains.push(...st.chains);
+      hooks.push(...st.hooks);
     }
-    if (mangle) {
-      const m = mangleChains(cfg, family);
-      chains.push(...m.chains);
-      hooks.push(...m.hooks);
-    }
-    chains.sort(byName);
-    const present = new Set(chains.map((c) => `${c.table}/${c.name}`));
-    const dispatches = buildDispatches(endpoints, present, cfg);
-    const ipsets = [...sets.values()].map((d) => this.ipSet(d, family)).sort(byName);
-    return { family, hooks, chains, dispatches, sets: ipsets };
+    const ipsets = [...sets.values()].map((d) => this.ipSet(d, family));
+    let chainOrder = s.chainOrder.get(family);
+    if (!chainOrder) s.chainOrder.set(family, (chainOrder = new SortCache()));
+    let setOrder = s.setOrder.get(family);
+    if (!setOrder) s.setOrder.set(family, (setOrder = new SortCache()));
+    return {
+      family,
+      hooks,
+      chains: chainOrder.sort(chains),
+      sets: setOrder.sort(ipsets),
+      dispatches: this.dispatches(endpoints, cfg, raw, mangle),
+    };
   }
+}
+
+/**
+ * Sorts by name then table, remembering the permutation: the next call with the same names in
+ * the same order (the usual case: one policy's rules changed) reuses it without comparing.
+ */
+class SortCache<T extends { name: string; table?: string }> {
+  private names: string[] = [];
+  private tables: (string | undefined)[] = [];
+  private perm: number[] = [];
+
+  sort(items: T[]): T[] {
+    const n = items.length;
+    let same = n === this.names.length;
+    for (let i = 0; same && i < n; i++)
+      same = items[i].name === this.names[i] && items[i].table === this.tables[i];
+    if (!same) {
+      this.names = items.map((x) => x.name);
+      this.tables = items.map((x) => x.table);
+      this.perm = items.map((_, i) => i).sort((a, b) => byName(items[a], items[b]));
+    }
+    return this.perm.map((i) => items[i]);
+  }
+}
+
+/** Index of a compiled chain in a model's cache. */
+function slot(family: Family, dir: Direction): number {
+  return (family === 4 ? 0 : 2) + (dir === 'ingress' ? 0 : 1);
 }
 
 function addTo<K>(m: Map<K, Set<Direction>>, k: K, d: Direction): void {
@@ -659,78 +657,4 @@ function holderKey(type: 'wep' | 'hep' | 'ns' | 'gns', r: Resource): string {
   return type === 'wep' || type === 'ns'
     ? `${type}/${r.metadata.namespace ?? ''}/${name}`
     : `${type}/${name}`;
-}
-
-function buildDispatches(endpoints: LocalEndpoint[], present: Set<string>, cfg: PolicyConfig): Dispatch[] {
-  const unknown: Rule = { match: {}, action: { type: 'drop' }, comment: 'Unknown interface' };
-  const weps = endpoints.filter((e) => e.type === 'wep').sort((a, b) => (a.iface < b.iface ? -1 : 1));
-  const heps = endpoints
-    .filter((e) => e.type === 'hep' && e.iface !== '*')
-    .sort((a, b) => (a.iface < b.iface ? -1 : 1));
-  const wildcard = endpoints.some((e) => e.type === 'hep' && e.iface === '*');
-  const entries = (eps: LocalEndpoint[], prefix: string, table: TableName) =>
-    eps
-      .map((e) => ({ iface: e.iface, chain: endpointChainName(prefix, e.iface) }))
-      .filter((e) => present.has(`${table}/${e.chain}`));
-  const hepFallback = (prefix: string, table: TableName, out: boolean): Rule[] => {
-    const chain = endpointChainName(prefix, '*');
-    if (!wildcard || !present.has(`${table}/${chain}`)) return [];
-    // Traffic to a local workload is never host endpoint egress traffic.
-    const skip: Rule[] = out
-      ? wildcards(cfg).map((w) => ({ match: { oif: w }, action: { type: 'return' } }))
-      : [];
-    return [...skip, { match: {}, action: { type: 'goto', chain } }];
-  };
-  const out: Dispatch[] = [
-    {
-      name: CHAIN.fromWlDispatch,
-      table: 'filter',
-      direction: 'in',
-      entries: entries(weps, PREFIX.fromWorkload, 'filter'),
-      fallback: [unknown],
-    },
-    {
-      name: CHAIN.toWlDispatch,
-      table: 'filter',
-      direction: 'out',
-      entries: entries(weps, PREFIX.toWorkload, 'filter'),
-      fallback: [unknown],
-    },
-    {
-      name: CHAIN.fromHepForward,
-      table: 'filter',
-      direction: 'in',
-      entries: entries(heps, PREFIX.fromHostForward, 'filter'),
-      fallback: [],
-    },
-    {
-      name: CHAIN.toHepForward,
-      table: 'filter',
-      direction: 'out',
-      entries: entries(heps, PREFIX.toHostForward, 'filter'),
-      fallback: [],
-    },
-  ];
-  const tables: TableName[] = ['filter'];
-  if (present.has('raw/cali-PREROUTING')) tables.push('raw');
-  if (present.has('mangle/cali-PREROUTING')) tables.push('mangle');
-  for (const table of tables) {
-    out.push({
-      name: CHAIN.fromHostEndpoint,
-      table,
-      direction: 'in',
-      entries: entries(heps, PREFIX.fromHost, table),
-      fallback: hepFallback(PREFIX.fromHost, table, false),
-    });
-    if (table !== 'mangle') {
-      out.push({
-        name: CHAIN.toHostEndpoint,
-        table,
-        direction: 'out',
-        entries: entries(heps, PREFIX.toHost, table),
-        fallback: hepFallback(PREFIX.toHost, table, true),
-      });
-    }
-  }
-  return out.sort(byName);
 }

@@ -38,14 +38,26 @@ export interface LocalEndpoint {
   profiles: readonly string[];
 }
 
+// Address text → canonical CIDR and family (endpoint churn re-parses the same addresses).
+const canonical = new Map<string, [string, IPFamily] | null>();
+
+function canonicalOf(a: string): [string, IPFamily] | null {
+  let v = canonical.get(a);
+  if (v === undefined) {
+    const c = tryParseCIDR(a, { allowBareIP: true });
+    v = c ? [canonicalCIDR(a.includes('/') ? a : `${a}/${c.prefix}`), c.family] : null;
+    if (canonical.size >= 100_000) canonical.clear();
+    canonical.set(a, v);
+  }
+  return v;
+}
+
 function addresses(list: readonly string[] | undefined): { v4: string[]; v6: string[] } {
   const v4 = new Set<string>();
   const v6 = new Set<string>();
   for (const a of list ?? []) {
-    const c = tryParseCIDR(a, { allowBareIP: true });
-    if (!c) continue;
-    const text = canonicalCIDR(a.includes('/') ? a : `${a}/${c.prefix}`);
-    (c.family === 4 ? v4 : v6).add(text);
+    const c = canonicalOf(a);
+    if (c) (c[1] === 4 ? v4 : v6).add(c[0]);
   }
   return { v4: [...v4].sort(), v6: [...v6].sort() };
 }

@@ -70,12 +70,29 @@ export function irProtocol(v: string | number | undefined): Protocol | undefined
   return p.toLowerCase() as Protocol;
 }
 
+// Rules repeat the same CIDRs, selectors and named ports: memoise the expensive parts.
+const MAX_CACHED = 50_000;
+function memo<V>(cache: Map<string, V>, key: string, make: () => V): V {
+  let v = cache.get(key);
+  if (v === undefined) {
+    v = make();
+    if (cache.size >= MAX_CACHED) cache.clear();
+    cache.set(key, v);
+  }
+  return v;
+}
+
+const netCache = new Map<string, Net | null>();
+
 function nets(list: string[] | undefined): Net[] {
   const out: Net[] = [];
   for (const n of list ?? []) {
-    // NetworkSet-style bare addresses are tolerated; validation rejects them in rules.
-    const c = tryParseCIDR(n, { allowBareIP: true });
-    if (c) out.push({ cidr: canonicalCIDR(n.includes('/') ? n : `${n}/${c.prefix}`), family: c.family });
+    const net = memo(netCache, n, () => {
+      // NetworkSet-style bare addresses are tolerated; validation rejects them in rules.
+      const c = tryParseCIDR(n, { allowBareIP: true });
+      return c ? { cidr: canonicalCIDR(n.includes('/') ? n : `${n}/${c.prefix}`), family: c.family } : null;
+    });
+    if (net) out.push(net);
   }
   return out;
 }
@@ -96,22 +113,35 @@ function splitPorts(list: (string | number)[] | undefined): { numeric: PortRange
   return { numeric, named };
 }
 
+const selectorSetCache = new Map<string, SetDef>();
+
 function selectorSet(text: string): SetDef[] {
   if (text === '') return [];
-  const selector = cachedSelector(text);
-  return [{ id: selector.uniqueId(), selector }];
+  return [
+    memo(selectorSetCache, text, () => {
+      const selector = cachedSelector(text);
+      return { id: selector.uniqueId(), selector };
+    }),
+  ];
 }
+
+const portSetCache = new Map<string, SetDef>();
 
 const ALL_TEXT = 'all()';
 
 function namedPortSets(names: string[], positive: string, proto: NamedPortProto): SetDef[] {
   // Felix filters a named port by the direction's positive selector (all() when there is none).
-  const selector = cachedSelector(positive === '' ? ALL_TEXT : positive);
-  return names.map((name) => ({
-    id: makeUniqueId('n', `${selector.uniqueId()},${proto},${name}`),
-    selector,
-    namedPort: { name, proto },
-  }));
+  const text = positive === '' ? ALL_TEXT : positive;
+  return names.map((name) =>
+    memo(portSetCache, `${text}\0${proto}\0${name}`, () => {
+      const selector = cachedSelector(text);
+      return {
+        id: makeUniqueId('n', `${selector.uniqueId()},${proto},${name}`),
+        selector,
+        namedPort: { name, proto },
+      };
+    }),
+  );
 }
 
 /** Positive and negated selectors folded into one when possible (Felix's combineMatchesIfPossible). */
@@ -127,8 +157,21 @@ function icmpOf(
   return typeof f.code === 'number' ? { type: f.type, code: f.code } : { type: f.type };
 }
 
+const entityCache = new Map<string, string>();
+
 function side(e: EntityRule | undefined, ns: string, proto: NamedPortProto) {
-  const [pos, neg] = combine(entitySelector(e, ns), e?.notSelector?.trim() ?? '');
+  let sel = '';
+  if (e && (e.selector || e.namespaceSelector || e.serviceAccounts || e.notSelector)) {
+    const k = JSON.stringify([
+      ns,
+      e.selector,
+      e.namespaceSelector,
+      e.serviceAccounts,
+      !!e.notSelector?.trim(),
+    ]);
+    sel = memo(entityCache, k, () => entitySelector(e, ns));
+  }
+  const [pos, neg] = combine(sel, e?.notSelector?.trim() ?? '');
   const ports = splitPorts(e?.ports);
   const notPorts = splitPorts(e?.notPorts);
   return {

@@ -14,20 +14,38 @@ export const IF_ACCEPT: Match = { mark: { value: MARK_ACCEPT, mask: MARK_ACCEPT 
 export const IF_PASS: Match = { mark: { value: MARK_PASS, mask: MARK_PASS } };
 export const IF_NOT_PASS: Match = { mark: { value: 0, mask: MARK_PASS } };
 
+const NONE: string[] = [];
+
 /** Returns undefined when the list constrains addresses but none are of this family. */
 function familyNets(nets: readonly Net[], family: Family): string[] | undefined {
-  if (nets.length === 0) return [];
-  const out = nets.filter((n) => n.family === family).map((n) => n.cidr);
-  return out.length === 0 ? undefined : out;
+  if (nets.length === 0) return NONE;
+  let out: string[] | undefined;
+  for (const n of nets) if (n.family === family) (out ??= []).push(n.cidr);
+  return out;
 }
 
-function isCatchAll(cidr: string): boolean {
-  return cidr.endsWith('/0');
+function hasCatchAll(cidrs: readonly string[]): boolean {
+  for (const c of cidrs) if (c.endsWith('/0')) return true;
+  return false;
 }
+
+// Set names are derived from shared set definitions over and over.
+const setNameCache: [Map<string, string>, Map<string, string>] = [new Map(), new Map()];
 
 function setNames(sets: readonly SetDef[], family: Family, used: SetDef[]): string[] {
-  used.push(...sets);
-  return sets.map((s) => ipSetName(family, s.id));
+  const cache = setNameCache[family === 4 ? 0 : 1];
+  const out: string[] = [];
+  for (const s of sets) {
+    used.push(s);
+    let name = cache.get(s.id);
+    if (name === undefined) {
+      name = ipSetName(family, s.id);
+      if (cache.size >= 100_000) cache.clear();
+      cache.set(s.id, name);
+    }
+    out.push(name);
+  }
+  return out;
 }
 
 /**
@@ -42,7 +60,7 @@ export function ruleMatch(r: ParsedRule, family: Family, used: SetDef[]): Match 
   const notDstNets = familyNets(r.notDstNets, family);
   if (!srcNets || !notSrcNets || !dstNets || !notDstNets) return undefined;
   // "Not in 0.0.0.0/0" can never hold.
-  if (notSrcNets.some(isCatchAll) || notDstNets.some(isCatchAll)) return undefined;
+  if (hasCatchAll(notSrcNets) || hasCatchAll(notDstNets)) return undefined;
 
   const m: Match = {};
   if (r.protocol !== undefined) m.protocol = r.protocol;
@@ -51,19 +69,14 @@ export function ruleMatch(r: ParsedRule, family: Family, used: SetDef[]): Match 
   if (notSrcNets.length) m.notSrcNets = notSrcNets;
   if (dstNets.length) m.dstNets = dstNets;
   if (notDstNets.length) m.notDstNets = notDstNets;
-  const sets: [keyof Match, readonly SetDef[]][] = [
-    ['srcSets', r.srcSets],
-    ['notSrcSets', r.notSrcSets],
-    ['dstSets', r.dstSets],
-    ['notDstSets', r.notDstSets],
-    ['srcPortSets', r.srcPortSets],
-    ['notSrcPortSets', r.notSrcPortSets],
-    ['dstPortSets', r.dstPortSets],
-    ['notDstPortSets', r.notDstPortSets],
-  ];
-  for (const [field, list] of sets) {
-    if (list.length) (m as Record<string, unknown>)[field] = setNames(list, family, used);
-  }
+  if (r.srcSets.length) m.srcSets = setNames(r.srcSets, family, used);
+  if (r.notSrcSets.length) m.notSrcSets = setNames(r.notSrcSets, family, used);
+  if (r.dstSets.length) m.dstSets = setNames(r.dstSets, family, used);
+  if (r.notDstSets.length) m.notDstSets = setNames(r.notDstSets, family, used);
+  if (r.srcPortSets.length) m.srcPortSets = setNames(r.srcPortSets, family, used);
+  if (r.notSrcPortSets.length) m.notSrcPortSets = setNames(r.notSrcPortSets, family, used);
+  if (r.dstPortSets.length) m.dstPortSets = setNames(r.dstPortSets, family, used);
+  if (r.notDstPortSets.length) m.notDstPortSets = setNames(r.notDstPortSets, family, used);
   if (r.srcPorts.length) m.srcPorts = r.srcPorts;
   if (r.notSrcPorts.length) m.notSrcPorts = r.notSrcPorts;
   if (r.dstPorts.length) m.dstPorts = r.dstPorts;

@@ -1,8 +1,8 @@
 /**
  * Which label holders each active selector matches, kept up to date incrementally (Felix's
  * label index): a changed holder is re-evaluated against the active selectors, a new selector
- * against the holders. Selectors with an equality / `in` restriction only look at the holders
- * that carry one of the required label values.
+ * against the holders. Both sides use the selectors' label restrictions: a selector that needs
+ * `k` to be one of some values is only evaluated against holders carrying such a `k=v`.
  */
 import type { Selector } from '../../../selector/index.js';
 
@@ -11,21 +11,38 @@ type Labels = Readonly<Record<string, string>>;
 interface Entry {
   selector: Selector;
   members: Set<string>;
-  /** A label whose value must be one of `values` for a match (the narrowest restriction). */
+  /** A label whose value must be one of `values` for a match; absent: evaluated on every holder. */
   key?: string;
   values?: readonly string[];
 }
 
+const EMPTY: ReadonlySet<string> = new Set();
+
+function add<K, V>(m: Map<K, Set<V>>, k: K, v: V): void {
+  let s = m.get(k);
+  if (!s) m.set(k, (s = new Set()));
+  s.add(v);
+}
+
+function remove<K, V>(m: Map<K, Set<V>>, k: K, v: V): void {
+  const s = m.get(k);
+  if (!s) return;
+  s.delete(v);
+  if (s.size === 0) m.delete(k);
+}
+
 export class SelectorIndex {
   private readonly labels = new Map<string, Labels>();
+  /** `key\0value` → holders with that label. */
+  private readonly holdersByLabel = new Map<string, Set<string>>();
   private readonly selectors = new Map<string, Entry>();
-  /** selector ids per restricted label key, to evaluate only selectors that can match. */
-  private readonly restricted = new Map<string, Map<string, Set<string>>>();
+  /** `key\0value` → restricted selectors that need that label. */
+  private readonly selectorsByLabel = new Map<string, Set<string>>();
   private readonly unrestricted = new Set<string>();
   /** holder → ids of the selectors it matches. */
   private readonly memberOf = new Map<string, Set<string>>();
-  /** Selectors whose member list changed since the last `takeDirty`. */
   private dirty = new Set<string>();
+  private dirtyHolders = new Set<string>();
 
   has(id: string): boolean {
     return this.selectors.has(id);
@@ -39,88 +56,95 @@ export class SelectorIndex {
     return this.memberOf.get(holder) ?? EMPTY;
   }
 
-  holderKeys(): IterableIterator<string> {
-    return this.labels.keys();
-  }
-
+  /** Selectors whose members changed since the last call. */
   takeDirty(): Set<string> {
     const d = this.dirty;
     this.dirty = new Set();
     return d;
   }
 
+  /** Holders whose matches changed since the last call. */
+  takeDirtyHolders(): Set<string> {
+    const d = this.dirtyHolders;
+    this.dirtyHolders = new Set();
+    return d;
+  }
+
   private join(id: string, holder: string, e: Entry): void {
     e.members.add(holder);
-    let s = this.memberOf.get(holder);
-    if (!s) this.memberOf.set(holder, (s = new Set()));
-    s.add(id);
+    add(this.memberOf, holder, id);
     this.dirty.add(id);
+    this.dirtyHolders.add(holder);
   }
 
   private leave(id: string, holder: string, e: Entry): void {
     e.members.delete(holder);
     this.memberOf.get(holder)?.delete(id);
     this.dirty.add(id);
+    this.dirtyHolders.add(holder);
+  }
+
+  private indexLabels(holder: string, labels: Labels | undefined, on: boolean): void {
+    if (!labels) return;
+    for (const k of Object.keys(labels)) {
+      const lk = `${k}\0${labels[k]}`;
+      if (on) add(this.holdersByLabel, lk, holder);
+      else remove(this.holdersByLabel, lk, holder);
+    }
   }
 
   /** Adds or changes a holder's (effective) labels. */
   setLabels(holder: string, labels: Labels): void {
+    this.indexLabels(holder, this.labels.get(holder), false);
     this.labels.set(holder, labels);
-    const before = this.memberOf.get(holder);
+    this.indexLabels(holder, labels, true);
     const now = new Set<string>();
-    for (const id of this.unrestricted) {
-      if (this.selectors.get(id)!.selector.evaluate(labels)) now.add(id);
+    for (const id of this.unrestricted) if (this.selectors.get(id)!.selector.evaluate(labels)) now.add(id);
+    for (const k of Object.keys(labels)) {
+      const ids = this.selectorsByLabel.get(`${k}\0${labels[k]}`);
+      if (!ids) continue;
+      for (const id of ids)
+        if (!now.has(id) && this.selectors.get(id)!.selector.evaluate(labels)) now.add(id);
     }
-    for (const [key, byValue] of this.restricted) {
-      const v = labels[key];
-      if (typeof v !== 'string' || !Object.hasOwn(labels, key)) continue;
-      for (const id of byValue.get(v) ?? EMPTY) {
-        if (this.selectors.get(id)!.selector.evaluate(labels)) now.add(id);
-      }
-    }
-    if (before) {
+    const before = this.memberOf.get(holder);
+    if (before)
       for (const id of [...before]) if (!now.has(id)) this.leave(id, holder, this.selectors.get(id)!);
-    }
-    for (const id of now) {
-      if (!before?.has(id)) this.join(id, holder, this.selectors.get(id)!);
-    }
+    for (const id of now) if (!before?.has(id)) this.join(id, holder, this.selectors.get(id)!);
   }
 
   removeHolder(holder: string): void {
-    if (!this.labels.delete(holder)) return;
+    const labels = this.labels.get(holder);
+    if (!labels) return;
+    this.indexLabels(holder, labels, false);
+    this.labels.delete(holder);
     for (const id of [...(this.memberOf.get(holder) ?? [])]) this.leave(id, holder, this.selectors.get(id)!);
     this.memberOf.delete(holder);
+    this.dirtyHolders.add(holder);
   }
 
   addSelector(id: string, selector: Selector): void {
     if (this.selectors.has(id)) return;
     const e: Entry = { selector, members: new Set() };
-    // The restricted label with the fewest allowed values narrows the candidates most.
+    // Pick the restricted label with the fewest candidate holders.
+    let best = Infinity;
     for (const [key, r] of selector.labelRestrictions()) {
       if (!r.mustBePresent || !r.mustHaveOneOfValues) continue;
-      if (!e.values || r.mustHaveOneOfValues.length < e.values.length) {
+      let n = 0;
+      for (const v of r.mustHaveOneOfValues) n += this.holdersByLabel.get(`${key}\0${v}`)?.size ?? 0;
+      if (n < best) {
+        best = n;
         e.key = key;
         e.values = r.mustHaveOneOfValues;
       }
     }
     this.selectors.set(id, e);
     if (e.key !== undefined) {
-      let byValue = this.restricted.get(e.key);
-      if (!byValue) this.restricted.set(e.key, (byValue = new Map()));
       for (const v of e.values!) {
-        let s = byValue.get(v);
-        if (!s) byValue.set(v, (s = new Set()));
-        s.add(id);
-      }
-      for (const [holder, labels] of this.labels) {
-        const v = labels[e.key];
-        if (
-          typeof v === 'string' &&
-          Object.hasOwn(labels, e.key) &&
-          e.values!.includes(v) &&
-          selector.evaluate(labels)
-        )
-          this.join(id, holder, e);
+        const lk = `${e.key}\0${v}`;
+        add(this.selectorsByLabel, lk, id);
+        for (const holder of this.holdersByLabel.get(lk) ?? EMPTY) {
+          if (selector.evaluate(this.labels.get(holder)!)) this.join(id, holder, e);
+        }
       }
     } else {
       this.unrestricted.add(id);
@@ -132,21 +156,13 @@ export class SelectorIndex {
   removeSelector(id: string): void {
     const e = this.selectors.get(id);
     if (!e) return;
-    for (const holder of e.members) this.memberOf.get(holder)?.delete(id);
-    if (e.key !== undefined) {
-      const byValue = this.restricted.get(e.key)!;
-      for (const v of e.values!) {
-        const s = byValue.get(v);
-        s?.delete(id);
-        if (s && s.size === 0) byValue.delete(v);
-      }
-      if (byValue.size === 0) this.restricted.delete(e.key);
-    } else {
-      this.unrestricted.delete(id);
+    for (const holder of e.members) {
+      this.memberOf.get(holder)?.delete(id);
+      this.dirtyHolders.add(holder);
     }
+    if (e.key !== undefined) for (const v of e.values!) remove(this.selectorsByLabel, `${e.key}\0${v}`, id);
+    else this.unrestricted.delete(id);
     this.selectors.delete(id);
     this.dirty.delete(id);
   }
 }
-
-const EMPTY: ReadonlySet<string> = new Set();

@@ -28,8 +28,17 @@ export function cachedSelector(text: string): Selector {
   return s;
 }
 
+const prefixedCache = new Map<string, string>();
+
 function prefixed(text: string, prefix: string): string {
-  return prefixLabels(cachedSelector(text), prefix).toString();
+  const k = `${prefix}\0${text}`;
+  let out = prefixedCache.get(k);
+  if (out === undefined) {
+    out = prefixLabels(cachedSelector(text), prefix).toString();
+    if (prefixedCache.size >= MAX_CACHED) prefixedCache.clear();
+    prefixedCache.set(k, out);
+  }
+  return out;
 }
 
 /** `(<current>) && <prefixed>`, or just the prefixed selector when there is no current one. */

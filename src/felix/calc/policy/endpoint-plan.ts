@@ -1,0 +1,142 @@
+/**
+ * One local endpoint's plan: which tiers and policies apply per direction and per kind of chain
+ * (normal, forward, untracked, pre-DNAT), the chains that implement it, and the policy / profile
+ * chains those jump to. Chains are re-rendered only when the plan's signature changes.
+ */
+import type { Chain, TableName } from './ruleset.js';
+import type { PolicyConfig } from './input.js';
+import type { LocalEndpoint } from './endpoints.js';
+import { missingTier, type PolicyModel, type ProfileModel, type TierModel } from './model.js';
+import { CHAIN, PREFIX, endpointChainName, type Direction } from './names.js';
+import { endpointChain, type ChainKind, type TierPlan } from './endpoint-chains.js';
+
+export interface EndpointPlan {
+  endpoint: LocalEndpoint;
+  sig: string;
+  chains: Chain[];
+  /** (policy ID, direction) pairs the chains jump to. */
+  policies: [string, Direction][];
+  /** (profile name, direction) pairs the chains jump to. */
+  profiles: [string, Direction][];
+  /** The endpoint needs the raw (untracked) / mangle (pre-DNAT) tables. */
+  raw: boolean;
+  mangle: boolean;
+}
+
+type Plans = Record<'in' | 'out' | 'fwdIn' | 'fwdOut' | 'rawIn' | 'rawOut' | 'preDnat', TierPlan[]>;
+
+function tierPlans(
+  policies: readonly PolicyModel[],
+  tiers: ReadonlyMap<string, TierModel>,
+  dir: Direction,
+  keep: (p: PolicyModel) => boolean,
+): TierPlan[] {
+  const plans: TierPlan[] = [];
+  for (const p of policies) {
+    if (!keep(p) || !(dir === 'ingress' ? p.ingress : p.egress)) continue;
+    const last = plans[plans.length - 1];
+    if (last && last.tier.name === p.tier) last.policies.push(p);
+    else plans.push({ tier: tiers.get(p.tier) ?? missingTier(p.tier), policies: [p] });
+  }
+  return plans;
+}
+
+const normal = (p: PolicyModel) => p.category === 'normal';
+const forward = (p: PolicyModel) => p.category === 'normal' && p.applyOnForward;
+const untracked = (p: PolicyModel) => p.category === 'untracked';
+const preDnat = (p: PolicyModel) => p.category === 'preDNAT';
+
+/**
+ * Plans `ep` given the policies selecting it (in enforcement order) and its existing profiles;
+ * reuses `prev`'s chains when nothing they depend on changed.
+ */
+export function planEndpoint(
+  ep: LocalEndpoint,
+  policies: readonly PolicyModel[],
+  profiles: readonly ProfileModel[],
+  tiers: ReadonlyMap<string, TierModel>,
+  cfg: PolicyConfig,
+  prev: EndpointPlan | undefined,
+): EndpointPlan {
+  const none: TierPlan[] = [];
+  const hep = ep.type === 'hep';
+  const plans: Plans = {
+    in: tierPlans(policies, tiers, 'ingress', normal),
+    out: tierPlans(policies, tiers, 'egress', normal),
+    fwdIn: hep ? tierPlans(policies, tiers, 'ingress', forward) : none,
+    fwdOut: hep ? tierPlans(policies, tiers, 'egress', forward) : none,
+    rawIn: hep ? tierPlans(policies, tiers, 'ingress', untracked) : none,
+    rawOut: hep ? tierPlans(policies, tiers, 'egress', untracked) : none,
+    preDnat: hep ? tierPlans(policies, tiers, 'ingress', preDnat) : none,
+  };
+  const profileNames = profiles.map((p) => p.name);
+  const sig = JSON.stringify([
+    ep,
+    Object.values(plans).map((ps) =>
+      ps.map((t) => [t.tier.name, t.tier.defaultAction, t.policies.map((p) => p.id)]),
+    ),
+    profileNames,
+  ]);
+
+  const used: [string, Direction][] = [];
+  const usedProfiles: [string, Direction][] = [];
+  const use = (ps: TierPlan[], d: Direction, withProfiles: boolean) => {
+    for (const t of ps) for (const p of t.policies) used.push([p.id, d]);
+    if (withProfiles) for (const name of profileNames) usedProfiles.push([name, d]);
+  };
+  use(plans.in, 'ingress', true);
+  use(plans.out, 'egress', true);
+  use(plans.fwdIn, 'ingress', false);
+  use(plans.fwdOut, 'egress', false);
+  use(plans.rawIn, 'ingress', false);
+  use(plans.rawOut, 'egress', false);
+  use(plans.preDnat, 'ingress', false);
+
+  return {
+    endpoint: ep,
+    sig,
+    chains: prev && prev.sig === sig ? prev.chains : render(ep, plans, profileNames, cfg),
+    policies: used,
+    profiles: usedProfiles,
+    raw: plans.rawIn.length > 0 || plans.rawOut.length > 0,
+    mangle: plans.preDnat.length > 0,
+  };
+}
+
+function render(ep: LocalEndpoint, plans: Plans, profiles: string[], cfg: PolicyConfig): Chain[] {
+  const chains: Chain[] = [];
+  const mk = (
+    prefix: string,
+    table: TableName,
+    kind: ChainKind,
+    direction: Direction,
+    tiers: TierPlan[],
+    extra: { failsafeChain?: string; dropEncap?: boolean; anyForwardTiers?: boolean } = {},
+  ) =>
+    chains.push(
+      endpointChain(
+        { name: endpointChainName(prefix, ep.iface), table, kind, direction, tiers, profiles, ...extra },
+        cfg,
+      ),
+    );
+  if (ep.type === 'wep') {
+    mk(PREFIX.toWorkload, 'filter', 'normal', 'ingress', plans.in);
+    mk(PREFIX.fromWorkload, 'filter', 'normal', 'egress', plans.out, { dropEncap: true });
+    return chains;
+  }
+  mk(PREFIX.fromHost, 'filter', 'normal', 'ingress', plans.in, { failsafeChain: CHAIN.failsafeIn });
+  mk(PREFIX.toHost, 'filter', 'normal', 'egress', plans.out, { failsafeChain: CHAIN.failsafeOut });
+  if (ep.iface !== '*') {
+    const anyForwardTiers = plans.fwdIn.length > 0 || plans.fwdOut.length > 0;
+    mk(PREFIX.fromHostForward, 'filter', 'forward', 'ingress', plans.fwdIn, { anyForwardTiers });
+    mk(PREFIX.toHostForward, 'filter', 'forward', 'egress', plans.fwdOut, { anyForwardTiers });
+  }
+  if (plans.rawIn.length || plans.rawOut.length) {
+    mk(PREFIX.fromHost, 'raw', 'untracked', 'ingress', plans.rawIn, { failsafeChain: CHAIN.failsafeIn });
+    mk(PREFIX.toHost, 'raw', 'untracked', 'egress', plans.rawOut, { failsafeChain: CHAIN.failsafeOut });
+  }
+  if (plans.preDnat.length) {
+    mk(PREFIX.fromHost, 'mangle', 'preDNAT', 'ingress', plans.preDnat, { failsafeChain: CHAIN.failsafeIn });
+  }
+  return chains;
+}
