@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import { podKey } from '../../helpers/k8s-netpol-model.js';
-import { labSkip, runLab } from '../lab/lab-cli.js';
+import { assertLabGone, labSkip, runLab } from '../lab/lab-cli.js';
 import { CASES, type Check, type MatrixCase, type Step } from './fixtures/k8s-cases.js';
 import {
   baseNamespaceLabels,
@@ -62,6 +62,7 @@ describe('Kubernetes NetworkPolicy matrix (3 hosts, x/y/z × a/b/c)', { skip }, 
   after(async () => {
     await runLab(['down', '--name', LAB]);
     if (tmp) await rm(tmp, { recursive: true, force: true });
+    assertLabGone(LAB);
   });
 
   async function policyYaml(name: string): Promise<string> {
