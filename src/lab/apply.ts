@@ -21,6 +21,7 @@ import {
   networkPolicyName,
   serviceAccountProfileName,
   type K8sNamespace,
+  type K8sNetworkPolicy,
 } from '../k8s/index.js';
 import { openClient } from './cluster-config.js';
 import { createK8sPod, podKey, removePod, syncEndpoint } from './k8s-pods.js';
@@ -126,7 +127,7 @@ function converted(o: ManifestObject): { resource: Resource; warning?: string } 
       return { resource: asResource(convertServiceAccount(o.object)) };
     case 'NetworkPolicy':
       try {
-        return { resource: asResource(convertNetworkPolicy(o.object)) };
+        return { resource: asResource(convertNetworkPolicy(withDefaultPolicyTypes(o.object))) };
       } catch (e) {
         // kube-controllers writes what it could convert and logs the rest.
         if (e instanceof K8sConversionError) return { resource: asResource(e.policy), warning: e.message };
@@ -433,4 +434,16 @@ async function deleteNamespace(names: LabNames, client: Client, ns: string): Pro
   }
   const existed = await deleteIfPresent(client, 'Profile', namespaceProfileName(ns));
   return existed || pods.length > 0;
+}
+
+/**
+ * What the Kubernetes API server does on write: a NetworkPolicy without policyTypes gets
+ * `[Ingress]`, plus `Egress` when it has egress rules. Calico's converter relies on it (its own
+ * fallback for a missing list is `[Ingress]` only), and the lab plays the API server.
+ */
+function withDefaultPolicyTypes(np: K8sNetworkPolicy): K8sNetworkPolicy {
+  const spec = np.spec ?? {};
+  if (spec.policyTypes && spec.policyTypes.length > 0) return np;
+  const types = ['Ingress', ...(spec.egress && spec.egress.length > 0 ? ['Egress'] : [])];
+  return { ...np, spec: { ...spec, policyTypes: types } };
 }
