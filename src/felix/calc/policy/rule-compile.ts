@@ -15,6 +15,7 @@ export const IF_PASS: Match = { mark: { value: MARK_PASS, mask: MARK_PASS } };
 export const IF_NOT_PASS: Match = { mark: { value: 0, mask: MARK_PASS } };
 
 const NONE: string[] = [];
+const PORT_PROTOCOLS = new Set<unknown>(['tcp', 'udp', 'sctp', 'udplite']);
 
 /** Returns undefined when the list constrains addresses but none are of this family. */
 function familyNets(nets: readonly Net[], family: Family): string[] | undefined {
@@ -54,6 +55,11 @@ function setNames(sets: readonly SetDef[], family: Family, used: SetDef[]): stri
  */
 export function ruleMatch(r: ParsedRule, family: Family, used: SetDef[]): Match | undefined {
   if (r.ipVersion !== undefined && r.ipVersion !== family) return undefined;
+  // ICMP of the other family can never match (and ip6tables cannot even express it).
+  if (r.protocol === (family === 4 ? 'icmpv6' : 'icmp')) return undefined;
+  // Validation requires a port protocol with numeric ports; never render ports without one.
+  const ports = r.srcPorts.length + r.notSrcPorts.length + r.dstPorts.length + r.notDstPorts.length;
+  if (ports > 0 && !PORT_PROTOCOLS.has(r.protocol)) return undefined;
   const srcNets = familyNets(r.srcNets, family);
   const notSrcNets = familyNets(r.notSrcNets, family);
   const dstNets = familyNets(r.dstNets, family);

@@ -8,7 +8,7 @@ import { MARK_ACCEPT, MARK_PASS, MARK_SCRATCH0, MARK_SCRATCH1 } from './ruleset.
 import { CHAIN } from './names.js';
 import type { FailsafePort, PolicyConfig } from './input.js';
 import { IF_ACCEPT, SET_ACCEPT } from './rule-compile.js';
-import { tryParseCIDR } from '../../../net/index.js';
+import { canonicalCIDR, tryParseCIDR } from '../../../net/index.js';
 
 const ALL_MARKS = MARK_ACCEPT | MARK_PASS | MARK_SCRATCH0 | MARK_SCRATCH1;
 const ACCEPT: Rule['action'] = { type: 'accept' };
@@ -37,8 +37,9 @@ function failsafeRule(
   if (fp.net) {
     const c = tryParseCIDR(fp.net, { allowBareIP: true });
     if (!c || c.family !== family) return undefined;
-    if (dir === 'in') m.srcNets = [fp.net.includes('/') ? fp.net : `${fp.net}/${c.prefix}`];
-    else m.dstNets = [fp.net.includes('/') ? fp.net : `${fp.net}/${c.prefix}`];
+    const net = canonicalCIDR(fp.net.includes('/') ? fp.net : `${fp.net}/${c.prefix}`);
+    if (dir === 'in') m.srcNets = [net];
+    else m.dstNets = [net];
   }
   return { match: m, action: ACCEPT, comment: `Failsafe ${dir === 'in' ? 'inbound' : 'outbound'} port` };
 }

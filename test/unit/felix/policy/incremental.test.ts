@@ -209,7 +209,7 @@ describe('felix policy incremental calculator', () => {
           }
         },
       ),
-      { numRuns: 100 },
+      { numRuns: Number(process.env.POLICY_FUZZ_RUNS ?? 100) },
     );
   });
 

@@ -221,6 +221,87 @@ describe('felix policy verdicts', () => {
     assert.equal(pod(missingOrder, 'a', 'b', 80), 'accept', 'no order sorts last');
   });
 
+  it('built-in tiers exist without resources: kube-admin passes, kube-baseline comes after default', () => {
+    const rs = v4(
+      input([
+        ...base(),
+        np('ns1', 'admin', {
+          tier: 'kube-admin',
+          selector: "app == 'server'",
+          types: ['Ingress'],
+          ingress: [{ action: 'Deny', protocol: 'UDP' }],
+        }),
+        serverPolicy([{ action: 'Allow', protocol: 'TCP', destination: { ports: [80] } }]),
+        np('ns1', 'baseline', {
+          tier: 'kube-baseline',
+          selector: "app == 'server'",
+          types: ['Ingress'],
+          ingress: [{ action: 'Allow' }],
+        }),
+      ]),
+    );
+    assert.equal(pod(rs, 'a', 'b', 53, 'udp'), 'drop', 'kube-admin deny');
+    assert.equal(pod(rs, 'a', 'b', 80), 'accept', 'kube-admin passes, default allows');
+    assert.equal(pod(rs, 'a', 'b', 81), 'drop', 'end of default tier before kube-baseline');
+    const tw = rs.chains.find((c) => c.name === 'cali-tw-calib')!;
+    const tiers = tw.rules.filter((r) => r.comment?.startsWith('Start of tier')).map((r) => r.comment);
+    assert.deepEqual(tiers, [
+      'Start of tier kube-admin',
+      'Start of tier default',
+      'Start of tier kube-baseline',
+    ]);
+  });
+
+  it("profile labels are inherited; the endpoint's own labels win", () => {
+    const custom: Resource = {
+      apiVersion: 'projectcalico.org/v3',
+      kind: 'Profile',
+      metadata: { name: 'custom' },
+      spec: { labelsToApply: { zone: 'prof', extra: 'x' } },
+    };
+    const rs = v4(
+      input([
+        nsProfile('ns1', { team: 'prof' }),
+        custom,
+        wep('ns1', 'a', { ips: [A], labels: { 'pcns.team': 'spoofed' } }),
+        wep('ns1', 'b', { ips: [B], labels: { app: 'server' } }),
+        wep('ns1', 'c', { ips: [C], labels: { zone: 'own' }, profiles: ['kns.ns1', 'custom'] }),
+        np('ns1', 'p', {
+          selector: "app == 'server'",
+          types: ['Ingress'],
+          ingress: [
+            {
+              action: 'Allow',
+              protocol: 'TCP',
+              source: { selector: "pcns.team == 'prof'" },
+              destination: { ports: [80] },
+            },
+            {
+              action: 'Allow',
+              protocol: 'TCP',
+              source: { selector: "zone == 'own' && extra == 'x'" },
+              destination: { ports: [81] },
+            },
+          ],
+        }),
+      ]),
+    );
+    assert.equal(pod(rs, 'a', 'b', 80), 'accept', 'pcns. labels written on the pod are ignored');
+    assert.equal(pod(rs, 'c', 'b', 81), 'accept', 'own zone wins, extra inherited');
+    assert.equal(pod(rs, 'a', 'b', 81), 'drop');
+  });
+
+  it('ICMP type and code', () => {
+    const rs = v4(
+      input([...base(), serverPolicy([{ action: 'Allow', protocol: 'ICMP', icmp: { type: 8, code: 0 } }])]),
+    );
+    assert.equal(pod(rs, 'a', 'b', 0, 'icmp', { icmp: { type: 8, code: 0 } }), 'accept');
+    assert.equal(pod(rs, 'a', 'b', 0, 'icmp', { icmp: { type: 13, code: 0 } }), 'drop');
+    const v6 = compilePolicy(input([...base(), serverPolicy([{ action: 'Allow', protocol: 'ICMP' }])])).v6!;
+    const pi = v6.chains.find((c) => c.name === 'cali-pi-np/ns1/server')!;
+    assert.equal(pi.rules.length, 0, 'ICMPv4 rules are not rendered for IPv6');
+  });
+
   it('Log is not terminal', () => {
     const rs = v4(
       input([...base(), serverPolicy([{ action: 'Log', protocol: 'TCP' }, { action: 'Allow' }])]),
