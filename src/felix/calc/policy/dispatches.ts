@@ -4,6 +4,7 @@
  * / forward chains (other interfaces not policed, or the wildcard host endpoint's chains).
  */
 import type { Dispatch, Rule, TableName } from './ruleset.js';
+import { ANY } from './rule-compile.js';
 import type { PolicyConfig } from './input.js';
 import type { LocalEndpoint } from './endpoints.js';
 import { CHAIN, PREFIX, endpointChainName } from './names.js';
@@ -20,7 +21,7 @@ export function buildDispatches(
   present: Set<string>,
   cfg: PolicyConfig,
 ): Dispatch[] {
-  const unknown: Rule = { match: {}, action: { type: 'drop' }, comment: 'Unknown interface' };
+  const unknown: Rule = { match: ANY, action: { type: 'drop' }, comment: 'Unknown interface' };
   const weps = endpoints.filter((e) => e.type === 'wep').sort((a, b) => (a.iface < b.iface ? -1 : 1));
   const heps = endpoints
     .filter((e) => e.type === 'hep' && e.iface !== '*')
@@ -37,7 +38,7 @@ export function buildDispatches(
     const skip: Rule[] = out
       ? wildcards(cfg).map((w) => ({ match: { oif: w }, action: { type: 'return' } }))
       : [];
-    return [...skip, { match: {}, action: { type: 'goto', chain } }];
+    return [...skip, { match: ANY, action: { type: 'goto', chain } }];
   };
   const out: Dispatch[] = [
     {

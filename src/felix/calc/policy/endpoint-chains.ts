@@ -8,7 +8,7 @@ import { MARK_ACCEPT, MARK_PASS } from './ruleset.js';
 import type { Direction } from './names.js';
 import { policyChainName, profileChainName } from './names.js';
 import type { PolicyModel, TierModel } from './model.js';
-import { IF_ACCEPT, IF_NOT_PASS, SET_ACCEPT } from './rule-compile.js';
+import { ANY, IF_ACCEPT, IF_NOT_PASS, SET_ACCEPT } from './rule-compile.js';
 import type { PolicyConfig } from './input.js';
 
 export interface TierPlan {
@@ -45,8 +45,8 @@ export function endpointChain(spec: EndpointChainSpec, cfg: PolicyConfig): Chain
       { match: CT_INVALID, action: { type: 'drop' } },
     );
   }
-  if (spec.failsafeChain) rules.push({ match: {}, action: { type: 'jump', chain: spec.failsafeChain } });
-  rules.push({ match: {}, action: { type: 'set-mark', value: 0, mask: MARK_ACCEPT | MARK_PASS } });
+  if (spec.failsafeChain) rules.push({ match: ANY, action: { type: 'jump', chain: spec.failsafeChain } });
+  rules.push({ match: ANY, action: { type: 'set-mark', value: 0, mask: MARK_ACCEPT | MARK_PASS } });
   if (spec.dropEncap) {
     if (!cfg.allowVXLANPacketsFromWorkloads) {
       rules.push({
@@ -66,7 +66,7 @@ export function endpointChain(spec: EndpointChainSpec, cfg: PolicyConfig): Chain
   for (const { tier, policies } of spec.tiers) {
     if (policies.length === 0) continue;
     rules.push({
-      match: {},
+      match: ANY,
       action: { type: 'set-mark', value: 0, mask: MARK_PASS },
       comment: `Start of tier ${tier.name}`,
     });
@@ -89,18 +89,18 @@ export function endpointChain(spec: EndpointChainSpec, cfg: PolicyConfig): Chain
   }
   if (spec.kind === 'forward' && !spec.anyForwardTiers) {
     rules.push(
-      { match: {}, action: SET_ACCEPT, comment: 'Allow forwarded traffic by default' },
-      { match: {}, action: { type: 'return' }, comment: 'Return for accepted forward traffic' },
+      { match: ANY, action: SET_ACCEPT, comment: 'Allow forwarded traffic by default' },
+      { match: ANY, action: { type: 'return' }, comment: 'Return for accepted forward traffic' },
     );
   }
   if (spec.kind === 'normal') {
     for (const profile of spec.profiles ?? []) {
       rules.push(
-        { match: {}, action: { type: 'jump', chain: profileChainName(spec.direction, profile) } },
+        { match: ANY, action: { type: 'jump', chain: profileChainName(spec.direction, profile) } },
         { match: IF_ACCEPT, action: { type: 'return' }, comment: 'Return if profile accepted' },
       );
     }
-    rules.push({ match: {}, action: { type: 'drop' }, comment: 'Drop if no profiles matched' });
+    rules.push({ match: ANY, action: { type: 'drop' }, comment: 'Drop if no profiles matched' });
   }
   return { name: spec.name, table: spec.table, rules };
 }

@@ -84,7 +84,11 @@ function memo<V>(cache: Map<string, V>, key: string, make: () => V): V {
 
 const netCache = new Map<string, Net | null>();
 
+// Most rule fields are empty: share one empty list (ParsedRules are never mutated).
+const EMPTY: never[] = [];
+
 function nets(list: string[] | undefined): Net[] {
+  if (!list || list.length === 0) return EMPTY;
   const out: Net[] = [];
   for (const n of list ?? []) {
     const net = memo(netCache, n, () => {
@@ -97,7 +101,10 @@ function nets(list: string[] | undefined): Net[] {
   return out;
 }
 
+const NO_PORTS = { numeric: EMPTY, named: EMPTY };
+
 function splitPorts(list: (string | number)[] | undefined): { numeric: PortRange[]; named: string[] } {
+  if (!list || list.length === 0) return NO_PORTS;
   const numeric: PortRange[] = [];
   const named: string[] = [];
   for (const v of list ?? []) {
@@ -116,7 +123,7 @@ function splitPorts(list: (string | number)[] | undefined): { numeric: PortRange
 const selectorSetCache = new Map<string, SetDef>();
 
 function selectorSet(text: string): SetDef[] {
-  if (text === '') return [];
+  if (text === '') return EMPTY;
   return [
     memo(selectorSetCache, text, () => {
       const selector = cachedSelector(text);
@@ -130,6 +137,7 @@ const portSetCache = new Map<string, SetDef>();
 const ALL_TEXT = 'all()';
 
 function namedPortSets(names: string[], positive: string, proto: NamedPortProto): SetDef[] {
+  if (names.length === 0) return EMPTY;
   // Felix filters a named port by the direction's positive selector (all() when there is none).
   const text = positive === '' ? ALL_TEXT : positive;
   return names.map((name) =>
@@ -183,7 +191,7 @@ function side(e: EntityRule | undefined, ns: string, proto: NamedPortProto) {
     notPortSets: namedPortSets(notPorts.named, pos, proto),
     // The plain selector set is redundant when only named ports constrain this side: their sets
     // are already filtered by the selector.
-    sets: ports.numeric.length > 0 || ports.named.length === 0 ? selectorSet(pos) : [],
+    sets: ports.numeric.length > 0 || ports.named.length === 0 ? selectorSet(pos) : EMPTY,
     notSets: selectorSet(neg),
   };
 }

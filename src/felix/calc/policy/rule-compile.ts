@@ -8,6 +8,8 @@ import { MARK_ACCEPT, MARK_PASS } from './ruleset.js';
 import { ipSetName } from './names.js';
 import type { Net, ParsedRule, SetDef } from './parsed-rule.js';
 
+/** Matches every packet (shared: rules are never mutated). */
+export const ANY: Match = Object.freeze({});
 export const SET_ACCEPT: Action = { type: 'set-mark', value: MARK_ACCEPT, mask: MARK_ACCEPT };
 export const SET_PASS: Action = { type: 'set-mark', value: MARK_PASS, mask: MARK_PASS };
 export const IF_ACCEPT: Match = { mark: { value: MARK_ACCEPT, mask: MARK_ACCEPT } };

@@ -7,7 +7,7 @@ import type { Chain, Family, HookRules, Match, Rule } from './ruleset.js';
 import { MARK_ACCEPT, MARK_PASS, MARK_SCRATCH0, MARK_SCRATCH1 } from './ruleset.js';
 import { CHAIN } from './names.js';
 import type { FailsafePort, PolicyConfig } from './input.js';
-import { IF_ACCEPT, SET_ACCEPT } from './rule-compile.js';
+import { ANY, IF_ACCEPT, SET_ACCEPT } from './rule-compile.js';
 import { canonicalCIDR, tryParseCIDR } from '../../../net/index.js';
 
 const ALL_MARKS = MARK_ACCEPT | MARK_PASS | MARK_SCRATCH0 | MARK_SCRATCH1;
@@ -82,8 +82,8 @@ export function filterChains(cfg: PolicyConfig, family: Family): Chain[] {
   const input: Rule[] = [
     ...wl.map((w): Rule => ({ match: { iif: w }, action: { type: 'goto', chain: CHAIN.wlToHost } })),
     { match: IF_ACCEPT, action: ACCEPT, comment: 'Accepted by an earlier table' },
-    { match: {}, action: clear(ALL_MARKS) },
-    { match: {}, action: jump(CHAIN.fromHostEndpoint) },
+    { match: ANY, action: clear(ALL_MARKS) },
+    { match: ANY, action: jump(CHAIN.fromHostEndpoint) },
     { match: IF_ACCEPT, action: ACCEPT, comment: 'Host endpoint policy accepted packet.' },
   ];
 
@@ -93,16 +93,16 @@ export function filterChains(cfg: PolicyConfig, family: Family): Chain[] {
       wlToHost.push({ match: { protocol: 'icmpv6', icmp: { type } }, action: ACCEPT });
     }
   }
-  wlToHost.push({ match: {}, action: jump(CHAIN.fromWlDispatch) });
+  wlToHost.push({ match: ANY, action: jump(CHAIN.fromWlDispatch) });
   const toHost = cfg.defaultEndpointToHostAction;
   wlToHost.push({
-    match: {},
+    match: ANY,
     action: toHost === 'Accept' ? ACCEPT : toHost === 'Return' ? { type: 'return' } : { type: 'drop' },
     comment: 'Configured DefaultEndpointToHostAction',
   });
 
   const forward: Rule[] = [
-    { match: {}, action: clear(MARK_PASS | MARK_SCRATCH0 | MARK_SCRATCH1) },
+    { match: ANY, action: clear(MARK_PASS | MARK_SCRATCH0 | MARK_SCRATCH1) },
     { match: { mark: { value: 0, mask: MARK_ACCEPT } }, action: jump(CHAIN.fromHepForward) },
   ];
   for (const w of wl) {
@@ -111,14 +111,14 @@ export function filterChains(cfg: PolicyConfig, family: Family): Chain[] {
       { match: { oif: w }, action: jump(CHAIN.toWlDispatch) },
     );
   }
-  forward.push({ match: {}, action: jump(CHAIN.toHepForward) });
+  forward.push({ match: ANY, action: jump(CHAIN.toHepForward) });
 
   const output: Rule[] = [
     { match: IF_ACCEPT, action: ACCEPT, comment: 'Accepted by an earlier table' },
     // Host → local workload is not policed (workload ingress policy applies to forwarded traffic).
     ...wl.map((w): Rule => ({ match: { oif: w }, action: { type: 'return' } })),
-    { match: {}, action: clear(ALL_MARKS) },
-    { match: {}, action: jump(CHAIN.toHostEndpoint) },
+    { match: ANY, action: clear(ALL_MARKS) },
+    { match: ANY, action: jump(CHAIN.toHostEndpoint) },
     { match: IF_ACCEPT, action: ACCEPT, comment: 'Host endpoint policy accepted packet.' },
   ];
 
@@ -133,17 +133,17 @@ export function filterChains(cfg: PolicyConfig, family: Family): Chain[] {
 
 export function filterHooks(): HookRules[] {
   return [
-    { table: 'filter', hook: 'input', rules: [{ match: {}, action: jump(CHAIN.input) }], append: [] },
+    { table: 'filter', hook: 'input', rules: [{ match: ANY, action: jump(CHAIN.input) }], append: [] },
     {
       table: 'filter',
       hook: 'forward',
-      rules: [{ match: {}, action: jump(CHAIN.forward) }],
+      rules: [{ match: ANY, action: jump(CHAIN.forward) }],
       append: [
         { match: IF_ACCEPT, action: ACCEPT, comment: 'Policy explicitly accepted packet.' },
-        { match: {}, action: SET_ACCEPT },
+        { match: ANY, action: SET_ACCEPT },
       ],
     },
-    { table: 'filter', hook: 'output', rules: [{ match: {}, action: jump(CHAIN.output) }], append: [] },
+    { table: 'filter', hook: 'output', rules: [{ match: ANY, action: jump(CHAIN.output) }], append: [] },
   ];
 }
 
@@ -151,7 +151,7 @@ export function filterHooks(): HookRules[] {
 export function rawChains(cfg: PolicyConfig, family: Family): { chains: Chain[]; hooks: HookRules[] } {
   const wl = wildcards(cfg);
   const prerouting: Rule[] = [
-    { match: {}, action: clear(ALL_MARKS) },
+    { match: ANY, action: clear(ALL_MARKS) },
     // Scratch0 marks "from a workload": workload traffic is never host endpoint traffic.
     ...wl.map((w): Rule => ({
       match: { iif: w },
@@ -161,8 +161,8 @@ export function rawChains(cfg: PolicyConfig, family: Family): { chains: Chain[];
     { match: IF_ACCEPT, action: ACCEPT },
   ];
   const output: Rule[] = [
-    { match: {}, action: clear(ALL_MARKS) },
-    { match: {}, action: jump(CHAIN.toHostEndpoint) },
+    { match: ANY, action: clear(ALL_MARKS) },
+    { match: ANY, action: jump(CHAIN.toHostEndpoint) },
     { match: IF_ACCEPT, action: ACCEPT },
   ];
   return {
@@ -175,10 +175,10 @@ export function rawChains(cfg: PolicyConfig, family: Family): { chains: Chain[];
       {
         table: 'raw',
         hook: 'prerouting',
-        rules: [{ match: {}, action: jump('cali-PREROUTING') }],
+        rules: [{ match: ANY, action: jump('cali-PREROUTING') }],
         append: [],
       },
-      { table: 'raw', hook: 'output', rules: [{ match: {}, action: jump('cali-OUTPUT') }], append: [] },
+      { table: 'raw', hook: 'output', rules: [{ match: ANY, action: jump('cali-OUTPUT') }], append: [] },
     ],
   };
 }
@@ -188,7 +188,7 @@ export function mangleChains(cfg: PolicyConfig, family: Family): { chains: Chain
   const prerouting: Rule[] = [
     { match: { ctState: ['established', 'related'] }, action: ACCEPT },
     { match: IF_ACCEPT, action: ACCEPT },
-    { match: {}, action: jump(CHAIN.fromHostEndpoint) },
+    { match: ANY, action: jump(CHAIN.fromHostEndpoint) },
     { match: IF_ACCEPT, action: ACCEPT, comment: 'Host endpoint policy accepted packet.' },
   ];
   return {
@@ -200,7 +200,7 @@ export function mangleChains(cfg: PolicyConfig, family: Family): { chains: Chain
       {
         table: 'mangle',
         hook: 'prerouting',
-        rules: [{ match: {}, action: jump('cali-PREROUTING') }],
+        rules: [{ match: ANY, action: jump('cali-PREROUTING') }],
         append: [],
       },
     ],
