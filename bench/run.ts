@@ -1,3 +1,3 @@
 /** Runs every benchmark in turn. Each prints its table and writes bench/results/<name>.json. */
-const BENCHES = ['./datastore.js', './ipam.js', './cni.js'];
+const BENCHES = ['./datastore.js', './ipam.js', './cni.js', './policy.js'];
 for (const b of BENCHES) await import(b);

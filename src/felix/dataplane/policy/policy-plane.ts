@@ -41,6 +41,8 @@ export class PolicyPlane {
   /** A backend replaced by another whose state is still to be removed. */
   private retired: PolicyBackend[] = [];
   private lastFullAt = -Infinity;
+  /** How long the last full pass took: a big ruleset is re-read less often (see apply). */
+  private lastFullMs = 0;
   private readonly now: () => number;
 
   constructor(private readonly opts: PolicyPlaneOptions) {
@@ -68,7 +70,9 @@ export class PolicyPlane {
   async apply(rulesets: PolicyRulesets, choice: PolicyBackendChoice): Promise<PolicyApplyReport> {
     const start = this.now();
     const k = key(choice);
-    let full = start - this.lastFullAt >= choice.refreshMs;
+    // Reading a big table costs seconds of CPU (50k rules: ~3 s); re-reading it every 5 s would
+    // keep a core busy, so the interval grows to 20x the last full pass.
+    let full = start - this.lastFullAt >= Math.max(choice.refreshMs, 20 * this.lastFullMs);
     if (!this.current || this.current.key !== k) {
       if (this.current) this.retired.push(this.current.backend);
       // At start-up, another backend's state may be left from before a restart with other settings.
@@ -86,7 +90,10 @@ export class PolicyPlane {
     const backend = this.current.backend;
     backend.setDesired(rulesets);
     const report = await backend.reconcile({ full });
-    if (full) this.lastFullAt = start;
+    if (full) {
+      this.lastFullAt = start;
+      this.lastFullMs = this.now() - start;
+    }
     // Only once the new backend enforces policy does the old one's state go.
     for (const old of this.retired.splice(0)) {
       try {
