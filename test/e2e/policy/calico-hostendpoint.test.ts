@@ -17,8 +17,10 @@ import {
   calico,
   CalicoLab,
   eventually,
+  felixConfigSpec,
   podManifest,
   policySkip,
+  sleep,
   tcpListener,
   tcpRead,
   waitOutput,
@@ -32,6 +34,18 @@ const H2_IP = '198.51.100.12';
 /** A port of h2's that no failsafe covers. */
 const OPEN_PORT = 8000;
 const LABEL = { hep: 'h2-fabric' };
+const tcp = (port: number) => ({ protocol: 'TCP', port });
+/** Felix's default failsafe ports. */
+const FAILSAFE_IN = [
+  tcp(22),
+  { protocol: 'UDP', port: 68 },
+  ...[179, 2379, 2380, 5473, 6443, 6666, 6667].map(tcp),
+];
+const FAILSAFE_OUT = [
+  { protocol: 'UDP', port: 53 },
+  { protocol: 'UDP', port: 67 },
+  ...[179, 2379, 2380, 5473, 6443, 6666, 6667].map(tcp),
+];
 
 /** Allows everything both ways: what the host is left with when the deny is gone. */
 const ALLOW_ALL = calico(
@@ -45,10 +59,17 @@ const ALLOW_ALL = calico(
     egress: [{ action: 'Allow' }],
   },
 );
-const DENY_INGRESS = calico(
+/** Denies both ways: only the failsafe ports (and replies) get through, BGP's 179 in and out among them. */
+const DENY_ALL = calico(
   'GlobalNetworkPolicy',
-  { name: 'h2-deny-ingress' },
-  { order: 100, selector: "hep == 'h2-fabric'", types: ['Ingress'], ingress: [{ action: 'Deny' }] },
+  { name: 'h2-deny-all' },
+  {
+    order: 100,
+    selector: "hep == 'h2-fabric'",
+    types: ['Ingress', 'Egress'],
+    ingress: [{ action: 'Deny' }],
+    egress: [{ action: 'Deny' }],
+  },
 );
 /** Forwarded traffic entering h2 on the fabric: TCP 8080 denied, the rest allowed. */
 const FORWARD_DENY_8080 = calico(
@@ -136,8 +157,8 @@ describe('Calico policy: a HostEndpoint with failsafe ports', { skip, timeout: 9
     assert.equal(await fromH1(OPEN_PORT), 'hello\n');
   });
 
-  it('denying all ingress closes 8000; 22 and 2379 stay reachable (failsafe)', async () => {
-    await lab.apply(DENY_INGRESS);
+  it('denying all ingress and egress closes 8000; 22 and 2379 stay reachable (failsafe)', async () => {
+    await lab.apply(DENY_ALL);
     await eventually(`h1 → h2:${OPEN_PORT} denied`, async () => (await fromH1(OPEN_PORT)) === undefined);
     assert.equal(await fromH1(22), 'hello\n', 'ssh (failsafe)');
     assert.equal(await fromH1(2379), 'hello\n', 'etcd (failsafe)');
@@ -145,7 +166,8 @@ describe('Calico policy: a HostEndpoint with failsafe ports', { skip, timeout: 9
     assert.equal(await fromH1(OPEN_PORT), undefined);
   });
 
-  it('BGP sessions re-establish through the failsafe (BIRD on h2 restarted under the policy)', async () => {
+  /** Restarts h2's BIRD; resolves once every session is Established again, renewed. */
+  const restartBird = async (ms: number): Promise<void> => {
     const before = await bgpSessions(2);
     assert.equal(before.length, 2, JSON.stringify(before));
     const r = await runCommand('birdc', ['-s', birdSocket(2), 'restart', 'all']);
@@ -154,18 +176,52 @@ describe('Calico policy: a HostEndpoint with failsafe ports', { skip, timeout: 9
       'h2’s BGP sessions Established again',
       async () => {
         const s = await bgpSessions(2);
-        // Established again, and since a later time than before: the sessions really restarted.
+        // Established since a later time than before: the sessions really restarted.
         const renewed = s.every((x) => x.since !== before.find((y) => y.name === x.name)?.since);
         return s.length === 2 && renewed && s.every((x) => x.established) ? true : JSON.stringify(s);
       },
-      90_000,
+      ms,
       1000,
     );
+  };
+
+  it('BGP sessions re-establish through the failsafe (BIRD on h2 restarted under the policy)', async () => {
+    await restartBird(90_000);
     const peers = [...(await bgpSessions(1)), ...(await bgpSessions(3))];
     assert.ok(
       peers.every((p) => p.established),
       JSON.stringify(peers),
     );
+  });
+
+  it('control: with 179 taken out of the failsafe ports, the restarted sessions stay down', async () => {
+    const original = (await felixConfigSpec(lab, 'default')) ?? {};
+    const without179 = (ports: { protocol: string; port: number }[]) => ports.filter((p) => p.port !== 179);
+    await lab.apply(
+      calico(
+        'FelixConfiguration',
+        { name: 'default' },
+        {
+          ...original,
+          failsafeInboundHostPorts: without179(FAILSAFE_IN),
+          failsafeOutboundHostPorts: without179(FAILSAFE_OUT),
+        },
+      ),
+    );
+    await eventually('no failsafe for 179 on h2', async () => {
+      const t = await lab.host(2, 'nft', ['list', 'chain', 'ip', 'calico', 'filter-cali-failsafe-in']);
+      return (t.code === 0 && !/dport 179/.test(t.stdout) && /dport 22/.test(t.stdout)) || t.stdout;
+    });
+    await runCommand('birdc', ['-s', birdSocket(2), 'restart', 'all']);
+    await sleep(15_000);
+    const s = await bgpSessions(2);
+    assert.ok(
+      s.every((x) => !x.established),
+      `sessions up without the failsafe: ${JSON.stringify(s)}`,
+    );
+    assert.equal(await fromH1(22), 'hello\n', 'ssh still failsafe');
+    await lab.apply(calico('FelixConfiguration', { name: 'default' }, original));
+    await restartBird(90_000);
   });
 
   it('host endpoint policy does not police traffic forwarded to h2’s pods', async () => {
@@ -183,7 +239,7 @@ describe('Calico policy: a HostEndpoint with failsafe ports', { skip, timeout: 9
   });
 
   it('deleting the deny policy opens 8000 again', async () => {
-    await lab.delete(DENY_INGRESS);
+    await lab.delete(DENY_ALL);
     await eventually(`h1 → h2:${OPEN_PORT} allowed`, async () => (await fromH1(OPEN_PORT)) === 'hello\n');
   });
 });
