@@ -1,8 +1,10 @@
 /**
  * `calico-lab demo`: the README's main job. A three-host BGP lab, one pod per host, every
  * cross-host pod pair pinged, then what a Calico user looks at (BGP peers, routes, nodes, IPAM
- * blocks), and the lab removed again, also when a step fails.
+ * blocks), a Kubernetes NetworkPolicy enforced across hosts, and the lab removed again, also when
+ * a step fails.
  */
+import { policyDemo } from './demo-policy.js';
 import { execIn, ping, printPing } from './exec.js';
 import { errorText } from './lab-error.js';
 import type { LabNames } from './names.js';
@@ -62,6 +64,7 @@ export async function runDemo(names: LabNames, out: Output): Promise<number> {
     await execShow(['ip', 'route', 'show', 'proto', 'bird']);
     await execShow(['calicoctl', 'get', 'nodes', '-o', 'wide']);
     await execShow(['calicoctl', 'ipam', 'show', '--show-blocks']);
+    if (!(await policyDemo(names, out, show))) status = 1;
   } catch (e) {
     out.write(`\ncalico-lab demo: ${errorText(e)}\n`);
     status = 1;
