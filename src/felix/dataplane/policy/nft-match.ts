@@ -179,10 +179,21 @@ export function renderAction(a: Action, ctx: MatchContext): string {
   }
 }
 
-/** The nft bodies of one rule (usually one; one per alternative of its OR-groups). */
-export function renderRule(rule: Rule, ctx: MatchContext): string[] {
+/**
+ * The rendered prefixes of a match (one per alternative), memoised per Match object and family:
+ * the compiler shares its constant matches (conntrack, mark tests) across thousands of rules.
+ */
+const matchCache: [WeakMap<Match, string[]>, WeakMap<Match, string[]>] = [new WeakMap(), new WeakMap()];
+
+/** Actions other than jumps do not depend on the context. */
+const actionCache = new WeakMap<Action, string>();
+
+function matchPrefixes(m: Match, ctx: MatchContext): string[] {
+  const cache = matchCache[ctx.family === 4 ? 0 : 1];
+  let out = cache.get(m);
+  if (out) return out;
   let bodies: string[][] = [[]];
-  for (const slot of slots(rule.match, ctx)) {
+  for (const slot of slots(m, ctx)) {
     if (typeof slot === 'string') {
       for (const b of bodies) b.push(slot);
       continue;
@@ -191,6 +202,17 @@ export function renderRule(rule: Rule, ctx: MatchContext): string[] {
       slot.map((alt, j) => [...b, ...slot.slice(0, j).map((x) => x.neg), alt.pos]),
     );
   }
-  const action = renderAction(rule.action, ctx);
-  return bodies.map((b) => [...b, action].join(' '));
+  out = bodies.map((b) => (b.length ? b.join(' ') + ' ' : ''));
+  cache.set(m, out);
+  return out;
+}
+
+/** The nft bodies of one rule (usually one; one per alternative of its OR-groups). */
+export function renderRule(rule: Rule, ctx: MatchContext): string[] {
+  const a = rule.action;
+  let action: string | undefined;
+  if (a.type === 'jump' || a.type === 'goto') action = renderAction(a, ctx);
+  else if ((action = actionCache.get(a)) === undefined) actionCache.set(a, (action = renderAction(a, ctx)));
+  const prefixes = matchPrefixes(rule.match, ctx);
+  return prefixes.length === 1 ? [prefixes[0] + action] : prefixes.map((p) => p + action);
 }

@@ -89,18 +89,43 @@ export interface KernelTable {
 
 export const MAP_TYPE = 'ifname : verdict';
 
-/** The kernel table that applying `t` leaves (what the fast path diffs against). */
-export function expectedKernel(t: NftTable): KernelTable {
-  const k: KernelTable = { sets: new Map(), maps: new Map(), chains: new Map(), foreign: [] };
-  for (const s of t.sets.values()) {
-    k.sets.set(s.name, { type: s.type, interval: s.interval, elements: new Set(s.elements) });
-  }
-  for (const m of t.maps.values()) k.maps.set(m.name, { type: MAP_TYPE, elements: new Map(m.elements) });
-  for (const c of t.chains.values()) {
-    k.chains.set(c.name, {
+/**
+ * Kernel entries derived from a desired object, memoised per (immutable) object: the plan treats
+ * an entry whose hash list / element collection is the very one derived from the desired object
+ * as equal without comparing, which keeps a pass after a small change O(changed objects).
+ */
+const chainEntries = new WeakMap<NftChain, KernelChain>();
+const setEntries = new WeakMap<NftSet, KernelSet>();
+
+type KernelChain = KernelTable['chains'] extends Map<string, infer V> ? V : never;
+type KernelSet = KernelTable['sets'] extends Map<string, infer V> ? V : never;
+
+export function chainEntry(c: NftChain): KernelChain {
+  let e = chainEntries.get(c);
+  if (!e) {
+    e = {
       base: c.base && { type: 'filter', hook: c.base.hook, prio: c.base.priority, policy: 'accept' },
       hashes: c.rules.map((r) => r.hash),
-    });
+    };
+    chainEntries.set(c, e);
   }
+  return e;
+}
+
+export function setEntry(s: NftSet): KernelSet {
+  let e = setEntries.get(s);
+  if (!e) setEntries.set(s, (e = { type: s.type, interval: s.interval, elements: new Set(s.elements) }));
+  return e;
+}
+
+/**
+ * The kernel table that applying `t` leaves (what the fast path diffs against). It shares its
+ * collections with `t`'s memoised entries: never mutate it (copy it first).
+ */
+export function expectedKernel(t: NftTable): KernelTable {
+  const k: KernelTable = { sets: new Map(), maps: new Map(), chains: new Map(), foreign: [] };
+  for (const s of t.sets.values()) k.sets.set(s.name, setEntry(s));
+  for (const m of t.maps.values()) k.maps.set(m.name, { type: MAP_TYPE, elements: m.elements });
+  for (const c of t.chains.values()) k.chains.set(c.name, chainEntry(c));
   return k;
 }

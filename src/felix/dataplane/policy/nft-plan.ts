@@ -7,7 +7,15 @@
  * of the wrong type, objects we never create) replaces the whole table within the same
  * transaction, so there is never a moment without rules. Pure.
  */
-import { MAP_TYPE, NFT_TABLE, type KernelTable, type NftFamily, type NftTable } from './nft-model.js';
+import {
+  chainEntry,
+  MAP_TYPE,
+  NFT_TABLE,
+  setEntry,
+  type KernelTable,
+  type NftFamily,
+  type NftTable,
+} from './nft-model.js';
 import {
   baseSpecText,
   deleteTableScript,
@@ -55,6 +63,13 @@ export function structureProblem(t: NftTable, k: KernelTable | undefined): strin
   return undefined;
 }
 
+function sameHashes(have: readonly string[], want: readonly string[]): boolean {
+  if (have === want) return true;
+  if (have.length !== want.length) return false;
+  for (let i = 0; i < have.length; i++) if (have[i] !== want[i]) return false;
+  return true;
+}
+
 function fullTableChanges(t: NftTable): number {
   let n = 1;
   for (const s of t.sets.values()) n += 1 + s.elements.length;
@@ -79,6 +94,8 @@ export function planTable(family: NftFamily, t: NftTable | undefined, k: KernelT
 
   for (const s of t.sets.values()) {
     const ks = k.sets.get(s.name);
+    // The very entry the last pass derived from this set: nothing changed.
+    if (ks && ks.elements === setEntry(s).elements) continue;
     if (!ks) adds.push(`add set ${at} ${s.name} { ${setSpecText(s)} }`);
     const have = ks?.elements ?? new Set<string>();
     const want = new Set(s.elements);
@@ -88,6 +105,7 @@ export function planTable(family: NftFamily, t: NftTable | undefined, k: KernelT
   }
   for (const m of t.maps.values()) {
     const km = k.maps.get(m.name);
+    if (km && km.elements === m.elements) continue;
     if (!km) adds.push(`add map ${at} ${m.name} { type ${MAP_TYPE}; }`);
     const have = km?.elements ?? new Map<string, string>();
     for (const [iface, v] of have) {
@@ -101,8 +119,7 @@ export function planTable(family: NftFamily, t: NftTable | undefined, k: KernelT
     const kc = k.chains.get(c.name);
     if (!kc)
       adds.push(c.base ? `add chain ${at} ${c.name} { ${baseSpecText(c)} }` : `add chain ${at} ${c.name}`);
-    const want = c.rules.map((r) => r.hash);
-    if (kc && want.join() === kc.hashes.join()) continue;
+    if (kc && sameHashes(kc.hashes, chainEntry(c).hashes)) continue;
     if (kc && kc.hashes.length) flushes.push(`flush chain ${at} ${c.name}`);
     for (const r of c.rules) rules.push(`add rule ${at} ${c.name} ${r.body} comment "${r.comment}"`);
   }

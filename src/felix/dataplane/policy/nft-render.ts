@@ -3,11 +3,21 @@
  * chain of the filter, raw and mangle tables, named sets, and verdict maps for the dispatch
  * chains. Every rule carries `comment "cali:<hash>[; text]"`; the hash is chained over the chain
  * name and each rule's body and text (so it also depends on the rule's position), and reads
- * compare hashes, never nft's JSON expressions. Pure.
+ * compare hashes, never nft's JSON expressions. Pure, but memoised per IR object (see chainCache).
  */
-import { createHash } from 'node:crypto';
-import type { Chain, Dispatch, HookRules, PolicyRulesets, Rule, Ruleset } from '../../calc/policy/ruleset.js';
+import type {
+  Chain,
+  Dispatch,
+  Family,
+  HookRules,
+  IpSet,
+  PolicyRulesets,
+  Rule,
+  Ruleset,
+  TableName,
+} from '../../calc/policy/ruleset.js';
 import { setElements, setType } from './nft-elements.js';
+import { hashSeed, hashText, hashUpdate } from './nft-hash.js';
 import { invalid, quoteText, renderRule, type MatchContext } from './nft-match.js';
 import {
   baseChainName,
@@ -19,7 +29,9 @@ import {
   TABLE_PRIORITY,
   type NftChain,
   type NftFamily,
+  type NftMap,
   type NftRule,
+  type NftSet,
   type NftTable,
 } from './nft-model.js';
 
@@ -35,56 +47,144 @@ export function hashOfComment(comment: string | undefined): string {
 
 /** Rules with their chained hashes and comments. */
 export function hashedRules(chain: string, rules: readonly { body: string; text?: string }[]): NftRule[] {
-  let prev = createHash('sha224').update(chain).digest();
-  return rules.map(({ body, text }) => {
-    prev = createHash('sha224')
-      .update(prev)
-      .update(`${body}\0${text ?? ''}`)
-      .digest();
-    const hash = prev.toString('base64url').slice(0, HASH_LENGTH);
-    const free = text ? `; ${quoteText(text, COMMENT_MAX)}` : '';
-    return { body, hash, comment: `cali:${hash}${free}`.slice(0, COMMENT_MAX) };
-  });
+  let state = hashSeed(chain);
+  const out: NftRule[] = new Array(rules.length);
+  for (let i = 0; i < rules.length; i++) {
+    const { body, text } = rules[i];
+    state = hashUpdate(state, text ? `${body}\0${text}` : body);
+    const hash = hashText(state);
+    const comment = text
+      ? `cali:${hash}; ${quoteText(text, COMMENT_MAX)}`.slice(0, COMMENT_MAX)
+      : `cali:${hash}`;
+    out[i] = { body, hash, comment };
+  }
+  return out;
+}
+
+/** A rendered chain (or dispatch) and the nft names of the chains its rules jump to. */
+interface Rendered {
+  chain: NftChain;
+  table: TableName;
+  refs: string[];
+  map?: NftMap;
+}
+
+/**
+ * Rendered chains, dispatches and sets per IR object (and family). The compiler hands out the
+ * same objects for whatever did not change, so after one policy changed only its chains are
+ * rendered again; everything else, and the objects the plan compares by identity, is reused.
+ */
+const chainCache: [WeakMap<object, Rendered>, WeakMap<object, Rendered>] = [new WeakMap(), new WeakMap()];
+const setCache: [WeakMap<IpSet, NftSet>, WeakMap<IpSet, NftSet>] = [new WeakMap(), new WeakMap()];
+
+const CHAIN_NAME = /^[A-Za-z][A-Za-z0-9_./-]*$/;
+
+function expand(rules: readonly Rule[], ctx: MatchContext): { body: string; text?: string }[] {
+  const out: { body: string; text?: string }[] = [];
+  for (const r of rules) for (const body of renderRule(r, ctx)) out.push({ body, text: r.comment });
+  return out;
+}
+
+function checkedName(table: TableName, chain: string): string {
+  const n = nftChainName(table, chain);
+  if (!CHAIN_NAME.test(n)) throw invalid(`chain name ${JSON.stringify(chain)}`);
+  return n;
+}
+
+function renderChain(c: Chain, family: Family): Rendered {
+  const name = checkedName(c.table, c.name);
+  const refs: string[] = [];
+  const ctx: MatchContext = {
+    family,
+    chainRef: (chain) => {
+      const n = nftChainName(c.table, chain);
+      refs.push(n);
+      return n;
+    },
+  };
+  return { chain: { name, rules: hashedRules(name, expand(c.rules, ctx)) }, table: c.table, refs };
+}
+
+function renderDispatch(d: Dispatch, family: Family): Rendered {
+  const name = checkedName(d.table, d.name);
+  const refs: string[] = [];
+  const ctx: MatchContext = {
+    family,
+    chainRef: (chain) => {
+      const n = nftChainName(d.table, chain);
+      refs.push(n);
+      return n;
+    },
+  };
+  const elements = new Map<string, string>();
+  for (const e of d.entries) {
+    if (!/^[A-Za-z0-9_.@:-]+$/.test(e.iface)) throw invalid(`dispatch interface ${JSON.stringify(e.iface)}`);
+    // Felix logs and ignores a duplicate interface; so do we (the first entry wins).
+    if (!elements.has(e.iface)) elements.set(e.iface, `goto ${ctx.chainRef(e.chain)}`);
+  }
+  const lookup = `${d.direction === 'in' ? 'iifname' : 'oifname'} vmap @${name}`;
+  const rules = hashedRules(name, [{ body: lookup }, ...expand(d.fallback, ctx)]);
+  return { chain: { name, rules }, table: d.table, refs, map: { name, elements } };
+}
+
+function renderSet(s: IpSet, family: Family): NftSet {
+  const name = nftSetName(s.name);
+  return {
+    name,
+    type: setType(family, s.type),
+    interval: s.type === 'net',
+    elements: setElements(s, family),
+  };
+}
+
+function cached<K extends object, V>(cache: WeakMap<K, V>, key: K, make: () => V): V {
+  let v = cache.get(key);
+  if (v === undefined) cache.set(key, (v = make()));
+  return v;
 }
 
 /** Builds the nft table of one family's ruleset. */
 export function buildTable(rs: Ruleset): NftTable {
   const family = nftFamily(rs.family);
+  const fi = rs.family === 4 ? 0 : 1;
   const t: NftTable = { family, sets: new Map(), maps: new Map(), chains: new Map() };
-  const known = new Set<string>();
-  for (const c of [...rs.chains, ...rs.dispatches]) {
-    const n = nftChainName(c.table, c.name);
-    if (!/^[A-Za-z][A-Za-z0-9_./-]*$/.test(n)) throw invalid(`chain name ${JSON.stringify(c.name)}`);
-    if (known.has(n)) throw invalid(`chain ${c.table}/${c.name} is defined twice`);
-    known.add(n);
+  const rendered: Rendered[] = [];
+  const add = (r: Rendered, irName: string) => {
+    if (t.chains.has(r.chain.name)) throw invalid(`chain ${r.table}/${irName} is defined twice`);
+    t.chains.set(r.chain.name, r.chain);
+    if (r.map) t.maps.set(r.map.name, r.map);
+    rendered.push(r);
+  };
+  const chains = chainCache[fi];
+  for (const c of rs.chains)
+    add(
+      cached(chains, c, () => renderChain(c, rs.family)),
+      c.name,
+    );
+  for (const d of rs.dispatches)
+    add(
+      cached(chains, d, () => renderDispatch(d, rs.family)),
+      d.name,
+    );
+  // Jumps to chains that are not in the table (checked each time: the table changes around a chain).
+  for (const r of rendered) {
+    for (const ref of r.refs) {
+      if (!t.chains.has(ref)) {
+        throw invalid(
+          `a rule in the ${r.table} table jumps to unknown chain ${ref.slice(r.table.length + 1)}`,
+        );
+      }
+    }
   }
-  const ctxFor = (table: Chain['table']): MatchContext => ({
-    family: rs.family,
-    chainRef: (chain) => {
-      const n = nftChainName(table, chain);
-      if (!known.has(n)) throw invalid(`a rule in the ${table} table jumps to unknown chain ${chain}`);
-      return n;
-    },
-  });
-  const expand = (rules: readonly Rule[], ctx: MatchContext) =>
-    rules.flatMap((r) => renderRule(r, ctx).map((body) => ({ body, text: r.comment })));
-  const addChain = (c: NftChain) => t.chains.set(c.name, c);
 
+  const sets = setCache[fi];
   for (const s of rs.sets) {
-    const name = nftSetName(s.name);
-    if (t.sets.has(name)) throw invalid(`set names ${s.name} and another map to the same nft name ${name}`);
-    t.sets.set(name, {
-      name,
-      type: setType(rs.family, s.type),
-      interval: s.type === 'net',
-      elements: setElements(s, rs.family),
-    });
+    const ns = cached(sets, s, () => renderSet(s, rs.family));
+    if (t.sets.has(ns.name))
+      throw invalid(`set names ${s.name} and another map to the same nft name ${ns.name}`);
+    t.sets.set(ns.name, ns);
   }
-  for (const c of rs.chains) {
-    const name = nftChainName(c.table, c.name);
-    addChain({ name, rules: hashedRules(name, expand(c.rules, ctxFor(c.table))) });
-  }
-  for (const d of rs.dispatches) addDispatch(t, d, ctxFor(d.table), expand);
+
   const hooks = new Map<string, HookRules[]>();
   for (const h of rs.hooks) {
     const n = baseChainName(h.table, h.hook);
@@ -94,35 +194,34 @@ export function buildTable(rs: Ruleset): NftTable {
     const { table, hook } = hs[0];
     if (t.chains.has(name)) throw invalid(`chain ${name} is both a hook and a chain`);
     const rules = [...hs.flatMap((h) => h.rules), ...hs.flatMap((h) => h.append)];
-    addChain({
+    const ctx: MatchContext = {
+      family: rs.family,
+      chainRef: (chain) => {
+        const n = nftChainName(table, chain);
+        if (!t.chains.has(n)) throw invalid(`a rule in the ${table} table jumps to unknown chain ${chain}`);
+        return n;
+      },
+    };
+    t.chains.set(name, {
       name,
       base: { hook, priority: TABLE_PRIORITY[table] },
-      rules: hashedRules(name, expand(rules, ctxFor(table))),
+      rules: hashedRules(name, expand(rules, ctx)),
     });
   }
   return t;
 }
 
-function addDispatch(
-  t: NftTable,
-  d: Dispatch,
-  ctx: MatchContext,
-  expand: (rules: readonly Rule[], ctx: MatchContext) => { body: string; text?: string }[],
-): void {
-  const name = nftChainName(d.table, d.name);
-  const elements = new Map<string, string>();
-  for (const e of d.entries) {
-    if (!/^[A-Za-z0-9_.@:-]+$/.test(e.iface)) throw invalid(`dispatch interface ${JSON.stringify(e.iface)}`);
-    // Felix logs and ignores a duplicate interface; so do we (the first entry wins).
-    if (!elements.has(e.iface)) elements.set(e.iface, `goto ${ctx.chainRef(e.chain)}`);
-  }
-  t.maps.set(name, { name, elements });
-  const lookup = `${d.direction === 'in' ? 'iifname' : 'oifname'} vmap @${name}`;
-  t.chains.set(name, { name, rules: hashedRules(name, [{ body: lookup }, ...expand(d.fallback, ctx)]) });
-}
+/** A chain's rule lines, rendered once per (immutable) chain object. */
+const rulesTextCache = new WeakMap<NftChain, string>();
 
-function rulesText(c: NftChain, indent: string): string[] {
-  return c.rules.map((r) => `${indent}${r.body} comment "${r.comment}"`);
+function rulesText(c: NftChain): string {
+  let text = rulesTextCache.get(c);
+  if (text === undefined) {
+    text = '';
+    for (const r of c.rules) text += `    ${r.body} comment "${r.comment}"\n`;
+    rulesTextCache.set(c, text);
+  }
+  return text;
 }
 
 export function baseSpecText(c: NftChain): string {
@@ -139,26 +238,26 @@ export function mapElementText(iface: string, verdict: string): string {
 
 /** The whole table in nft's block syntax (sets and maps first; nft resolves chain references in a block). */
 export function renderTable(t: NftTable): string {
-  const out = [`table ${t.family} ${NFT_TABLE} {`];
+  const out = [`table ${t.family} ${NFT_TABLE} {\n`];
   for (const s of t.sets.values()) {
-    out.push(`  set ${s.name} {`, `    type ${s.type}`);
-    if (s.interval) out.push('    flags interval');
-    if (s.elements.length) out.push(`    elements = { ${s.elements.join(', ')} }`);
-    out.push('  }');
+    out.push(`  set ${s.name} {\n    type ${s.type}\n`);
+    if (s.interval) out.push('    flags interval\n');
+    if (s.elements.length) out.push(`    elements = { ${s.elements.join(', ')} }\n`);
+    out.push('  }\n');
   }
   for (const m of t.maps.values()) {
-    out.push(`  map ${m.name} {`, `    type ${MAP_TYPE}`);
+    out.push(`  map ${m.name} {\n    type ${MAP_TYPE}\n`);
     const els = [...m.elements].map(([i, v]) => mapElementText(i, v));
-    if (els.length) out.push(`    elements = { ${els.join(', ')} }`);
-    out.push('  }');
+    if (els.length) out.push(`    elements = { ${els.join(', ')} }\n`);
+    out.push('  }\n');
   }
   for (const c of t.chains.values()) {
-    out.push(`  chain ${c.name} {`);
-    if (c.base) out.push(`    ${baseSpecText(c)}`);
-    out.push(...rulesText(c, '    '), '  }');
+    out.push(`  chain ${c.name} {\n`);
+    if (c.base) out.push(`    ${baseSpecText(c)}\n`);
+    out.push(rulesText(c), '  }\n');
   }
-  out.push('}');
-  return out.join('\n') + '\n';
+  out.push('}\n');
+  return out.join('');
 }
 
 /** The tables of both families (undefined when the ruleset has none for a family). */
