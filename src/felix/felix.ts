@@ -10,6 +10,7 @@
 import type { Client } from '../client/index.js';
 import { CalicoError } from '../errors/index.js';
 import type { Backend } from '../datastore/index.js';
+import type { Resource } from '../api/index.js';
 import {
   computeDesired,
   resolveRoutingConfig,
@@ -60,6 +61,11 @@ export interface FelixOptions {
   policy?: boolean;
   /** Highest-precedence policy settings, over the FelixConfigurations. */
   policyConfig?: Partial<PolicyConfig>;
+  /**
+   * FelixConfiguration fields from Felix's environment (FELIX_IPV6SUPPORT, FELIX_NFTABLESMODE, ...):
+   * for policy they take precedence over `node.<name>` and `default`.
+   */
+  envSpec?: Record<string, unknown>;
   /** Overrides the backend FelixConfiguration chooses (nftablesMode, iptablesBackend). */
   policyBackend?: Partial<PolicyBackendChoice>;
   /** Replaces the backend factory (tests). */
@@ -119,6 +125,20 @@ export interface Felix {
 }
 
 const MIN_RETRY_MS = 1000;
+
+/** The env's fields merged over `node.<name>` (Felix's precedence: env, then per-node, then default). */
+function withEnvLayer(nodeName: string, configs: Resource[], env?: Record<string, unknown>): Resource[] {
+  if (!env || Object.keys(env).length === 0) return configs;
+  const name = `node.${nodeName}`;
+  const perNode = configs.find((c) => c.metadata.name === name);
+  const merged: Resource = {
+    apiVersion: 'projectcalico.org/v3',
+    kind: 'FelixConfiguration',
+    metadata: { name },
+    spec: { ...(perNode?.spec ?? {}), ...env },
+  };
+  return [...configs.filter((c) => c !== perNode), merged];
+}
 const MONITOR_DEBOUNCE_MS = 250;
 
 export function startFelix(opts: FelixOptions): Felix {
@@ -207,8 +227,9 @@ export function startFelix(opts: FelixOptions): Felix {
   const policyPass = async (snapshot: FelixSnapshot): Promise<DataplaneReport['failures']> => {
     if (!policyOn) return [];
     try {
-      const config = resolvePolicyConfig(opts.nodeName, snapshot.felixConfigs, opts.policyConfig);
-      const choice = { ...resolvePolicyBackend(opts.nodeName, snapshot.felixConfigs), ...opts.policyBackend };
+      const felixConfigs = withEnvLayer(opts.nodeName, snapshot.felixConfigs, opts.envSpec);
+      const config = resolvePolicyConfig(opts.nodeName, felixConfigs, opts.policyConfig);
+      const choice = { ...resolvePolicyBackend(opts.nodeName, felixConfigs), ...opts.policyBackend };
       rulesets = policyCalc.update({
         nodeName: opts.nodeName,
         config,

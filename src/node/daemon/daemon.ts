@@ -21,7 +21,7 @@ import { startupMain } from '../startup/main.js';
 import { cniAgentComponent } from './components/cni-agent.js';
 import { confdComponent } from './components/confd.js';
 import { felixComponent, type FelixComponent } from './components/felix.js';
-import { felixOverridesFromEnv } from './felix-env.js';
+import { felixOverridesFromEnv, felixPolicyEnv } from './felix-env.js';
 import type { Component, NodeMode } from './mode.js';
 import { remapHostFiles, resolvePaths, startupEnv, type NodePaths } from './paths.js';
 import { componentsFor, parseDaemonSettings, type DaemonSettings } from './settings.js';
@@ -117,8 +117,15 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     if (components.includes('felix') && client) {
       const felixLog = log.child('felix', settings.felixLogLevel);
       const { overrides, problems } = felixOverridesFromEnv(cfg.nodeName, cfg.felix);
-      for (const p of problems) felixLog.warn(`ignoring ${p}`);
-      felix = felixComponent({ client, nodeName: cfg.nodeName, overrides, log: felixLog });
+      const policyEnv = felixPolicyEnv(cfg.felix);
+      for (const p of [...problems, ...policyEnv.problems]) felixLog.warn(`ignoring ${p}`);
+      felix = felixComponent({
+        client,
+        nodeName: cfg.nodeName,
+        overrides,
+        envSpec: policyEnv.spec,
+        log: felixLog,
+      });
       reporters.push(...felixReporters({ status: () => felix?.status() }));
       await supervise('Felix', felix.start, felixLog);
     }

@@ -92,3 +92,36 @@ export function felixOverridesFromEnv(nodeName: string, felix: Record<string, st
   }
   return { overrides: overrides as Partial<RoutingConfig>, problems };
 }
+
+/** Policy parameters: lower-cased env name → FelixConfiguration field and type. */
+const POLICY_PARAMS: Record<string, { field: string; kind: Kind }> = {
+  ipv6support: { field: 'ipv6Support', kind: 'bool' },
+  defaultendpointtohostaction: { field: 'defaultEndpointToHostAction', kind: 'string' },
+  logprefix: { field: 'logPrefix', kind: 'string' },
+  nftablesmode: { field: 'nftablesMode', kind: 'string' },
+  iptablesbackend: { field: 'iptablesBackend', kind: 'string' },
+  iptablesrefreshinterval: { field: 'iptablesRefreshInterval', kind: 'duration' },
+};
+
+export interface FelixPolicyEnv {
+  /** FelixConfiguration spec fields from the env: the policy settings' top layer. */
+  spec: Record<string, unknown>;
+  problems: string[];
+}
+
+/**
+ * FELIX_IPV6SUPPORT, FELIX_DEFAULTENDPOINTTOHOSTACTION, FELIX_NFTABLESMODE, ... as FelixConfiguration
+ * fields: the top layer of the policy configuration, over `default` and `node.<name>`.
+ */
+export function felixPolicyEnv(felix: Record<string, string>): FelixPolicyEnv {
+  const spec: Record<string, unknown> = {};
+  const problems: string[] = [];
+  for (const [param, raw] of Object.entries(felix)) {
+    const p = POLICY_PARAMS[param];
+    if (!p) continue;
+    const value = decode(p.kind, raw);
+    if (value === undefined) problems.push(`FELIX_${param.toUpperCase()}=${raw}: not a valid ${p.kind}`);
+    else spec[p.field] = value;
+  }
+  return { spec, problems };
+}

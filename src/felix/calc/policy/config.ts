@@ -153,10 +153,13 @@ export function resolvePolicyBackend(
     refreshMs: DEFAULT_POLICY_REFRESH_MS,
   };
   for (const spec of felixLayers(nodeName, felixConfigs)) {
-    if (typeof spec.nftablesMode === 'string' && spec.nftablesMode !== '')
-      out.backend = spec.nftablesMode.toLowerCase() === 'disabled' ? 'iptables' : 'nftables';
-    if (typeof spec.iptablesBackend === 'string' && spec.iptablesBackend !== '')
-      out.iptablesFlavour = spec.iptablesBackend.toLowerCase() === 'legacy' ? 'legacy' : 'nft';
+    // `Auto` (which defaulting writes into every FelixConfiguration, `node.<name>` included) means
+    // "Felix decides": it keeps what a lower layer chose explicitly instead of overriding it.
+    const mode = typeof spec.nftablesMode === 'string' ? spec.nftablesMode.toLowerCase() : '';
+    if (mode === 'disabled') out.backend = 'iptables';
+    else if (mode === 'enabled') out.backend = 'nftables';
+    const flavour = typeof spec.iptablesBackend === 'string' ? spec.iptablesBackend.toLowerCase() : '';
+    if (flavour === 'legacy' || flavour === 'nft') out.iptablesFlavour = flavour;
     if (typeof spec.iptablesRefreshInterval === 'string') {
       const ms = parseDuration(spec.iptablesRefreshInterval);
       if (ms !== undefined && ms > 0) out.refreshMs = ms;

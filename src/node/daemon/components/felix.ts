@@ -14,6 +14,8 @@ export interface FelixComponentOptions {
   client: Client;
   nodeName: string;
   overrides: Partial<RoutingConfig>;
+  /** FelixConfiguration fields from FELIX_* policy variables (top precedence for policy). */
+  envSpec?: Record<string, unknown>;
   log: Logger;
   /** Default 60 s: twelve 5 s refresh intervals. */
   stallMs?: number;
@@ -40,6 +42,7 @@ export function felixComponent(opts: FelixComponentOptions): FelixComponent {
         client: opts.client,
         nodeName: opts.nodeName,
         config: opts.overrides,
+        envSpec: opts.envSpec,
         log: (level, message) => opts.log[level](message),
       });
       felix = f;

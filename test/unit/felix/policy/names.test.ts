@@ -177,6 +177,17 @@ describe('felix policy config', () => {
       iptablesFlavour: 'legacy',
       refreshMs: 30000,
     });
+    // A per-node `Auto` (what defaulting stores) keeps the global explicit choice.
+    const global = [
+      felixConfig('default', { nftablesMode: 'Disabled' }),
+      felixConfig('node.node1', { nftablesMode: 'Auto', iptablesBackend: 'Auto' }),
+    ];
+    assert.equal(resolvePolicyBackend('node1', global).backend, 'iptables');
+    const perNode = [
+      felixConfig('default', { nftablesMode: 'Disabled' }),
+      felixConfig('node.node1', { nftablesMode: 'Enabled' }),
+    ];
+    assert.equal(resolvePolicyBackend('node1', perNode).backend, 'nftables');
     const enabled = [felixConfig('default', { nftablesMode: 'Auto', iptablesBackend: 'NFT' })];
     assert.deepEqual(resolvePolicyBackend('node1', enabled), {
       backend: 'nftables',

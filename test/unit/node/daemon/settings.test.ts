@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { isCalicoError } from '../../../../src/errors/index.js';
-import { felixOverridesFromEnv } from '../../../../src/node/daemon/felix-env.js';
+import { felixOverridesFromEnv, felixPolicyEnv } from '../../../../src/node/daemon/felix-env.js';
 import { remapHostFiles, resolvePaths, startupEnv } from '../../../../src/node/daemon/paths.js';
 import { parseDaemonSettings } from '../../../../src/node/daemon/settings.js';
 import type { HostFiles } from '../../../../src/node/startup/host-files.js';
@@ -144,5 +144,13 @@ describe('FELIX_* routing overrides', () => {
     assert.deepEqual(overrides, {});
     assert.equal(problems.length, 3);
     assert.match(problems[0], /^FELIX_VXLANVNI=many/);
+  });
+});
+
+describe('FELIX_* policy settings', () => {
+  it('become FelixConfiguration fields that the policy calculation layers on top', () => {
+    const env = felixPolicyEnv({ ipv6support: 'false', nftablesmode: 'Disabled', vxlanvni: '5000' });
+    assert.deepEqual(env, { spec: { ipv6Support: false, nftablesMode: 'Disabled' }, problems: [] });
+    assert.match(felixPolicyEnv({ ipv6support: 'maybe' }).problems[0], /^FELIX_IPV6SUPPORT=maybe/);
   });
 });
