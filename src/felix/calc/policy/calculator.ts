@@ -46,6 +46,7 @@ import { policyChainName, profileChainName, type Direction } from './names.js';
 import { compileChain } from './rule-compile.js';
 import type { SetDef } from './parsed-rule.js';
 import { planEndpoint, type EndpointPlan } from './endpoint-plan.js';
+import { GroupChains } from './policy-groups.js';
 import { buildDispatches } from './dispatches.js';
 import { filterChains, filterHooks, mangleChains, rawChains } from './static-chains.js';
 import { buildIpSet } from './ipsets.js';
@@ -144,6 +145,8 @@ class State {
   chainOrder = new Map<Family, SortCache<Chain>>();
   setOrder = new Map<Family, SortCache<IpSet>>();
   plans = new Map<string, EndpointPlan>();
+  /** Policy-group chains the plans jump to. */
+  groups = new GroupChains();
   /** Built set contents per family, by set ID. */
   builtSets = new Map<string, Partial<Record<Family, IpSet>>>();
   /** Selector id → ids of the active sets that use it. */
@@ -184,26 +187,31 @@ export class PolicyCalculator {
     const seen = new Set<string>();
     const activePolicies = new Map<string, Set<Direction>>();
     const activeProfiles = new Map<string, Set<Direction>>();
+    const groupChains = new Set<Chain>();
     let raw = false;
     let mangle = false;
     for (const ep of endpoints) {
       let plan = s.plans.get(ep.key);
       if (!plan || dirty.all || dirty.keys.has(ep.key) || plan.endpoint !== ep) {
-        plan = planEndpoint(ep, this.policiesOf(ep), this.existingProfiles(ep), s.tiers, cfg, plan);
+        const policies = this.policiesOf(ep);
+        plan = planEndpoint(ep, policies, this.existingProfiles(ep), s.tiers, cfg, plan, s.groups);
         s.plans.set(ep.key, plan);
       }
       seen.add(ep.key);
+      for (const g of plan.groups) groupChains.add(g);
       for (const [id, d] of plan.policies) addTo(activePolicies, id, d);
       for (const [name, d] of plan.profiles) addTo(activeProfiles, name, d);
       raw ||= plan.raw;
       mangle ||= plan.mangle;
     }
     for (const k of [...s.plans.keys()]) if (!seen.has(k)) s.plans.delete(k);
+    s.groups.retain(groupChains);
 
     const families: Family[] = cfg.ipv6 ? [4, 6] : [4];
     const perFamily = new Map<Family, { chains: Chain[]; sets: Map<string, SetDef> }>();
     for (const family of families) {
-      const chains: Chain[] = [];
+      // Group chains only jump: one object serves both families.
+      const chains: Chain[] = [...groupChains];
       const sets = new Map<string, SetDef>();
       const add = (c: Compiled) => {
         chains.push(c.chain);

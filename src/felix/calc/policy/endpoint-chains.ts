@@ -1,7 +1,7 @@
 /**
  * Per-endpoint chains (Felix's endpoints.go): conntrack fast path, failsafes (host endpoints),
- * mark clearing, then each tier's policies in order with the end-of-tier drop, then the
- * profiles and the final drop.
+ * mark clearing, then each tier's policies (or policy groups) in order with the end-of-tier drop,
+ * then the profiles and the final drop.
  */
 import type { Chain, Match, Rule, TableName } from './ruleset.js';
 import { MARK_ACCEPT, MARK_PASS } from './ruleset.js';
@@ -10,6 +10,7 @@ import { policyChainName, profileChainName } from './names.js';
 import type { PolicyModel, TierModel } from './model.js';
 import { ANY, IF_ACCEPT, IF_NOT_PASS, SET_ACCEPT } from './rule-compile.js';
 import type { PolicyConfig } from './input.js';
+import { policyGroups } from './policy-groups.js';
 
 export interface TierPlan {
   tier: TierModel;
@@ -32,6 +33,11 @@ export interface EndpointChainSpec {
   failsafeChain?: string;
   /** From-workload chains drop VXLAN / IPIP the workload originates unless allowed. */
   dropEncap?: boolean;
+  /**
+   * Policy groups: the chain to jump to for consecutive policies sharing a selector (see
+   * policy-groups.ts). Without it every policy is jumped to on its own.
+   */
+  groupTarget?: (table: TableName, direction: Direction, policies: readonly PolicyModel[]) => string;
 }
 
 const CT_EST: Match = { ctState: ['established', 'related'] };
@@ -70,11 +76,11 @@ export function endpointChain(spec: EndpointChainSpec, cfg: PolicyConfig): Chain
       action: { type: 'set-mark', value: 0, mask: MARK_PASS },
       comment: `Start of tier ${tier.name}`,
     });
-    for (const p of policies) {
-      rules.push({
-        match: IF_NOT_PASS,
-        action: { type: 'jump', chain: policyChainName(spec.direction, p.id) },
-      });
+    const targets = spec.groupTarget
+      ? policyGroups(policies).map((g) => spec.groupTarget!(spec.table, spec.direction, g))
+      : policies.map((p) => policyChainName(spec.direction, p.id));
+    for (const chain of targets) {
+      rules.push({ match: IF_NOT_PASS, action: { type: 'jump', chain } });
       if (spec.kind === 'untracked') rules.push({ match: IF_ACCEPT, action: { type: 'notrack' } });
       rules.push({ match: IF_ACCEPT, action: { type: 'return' }, comment: 'Return if policy accepted' });
     }

@@ -9,11 +9,14 @@ import type { LocalEndpoint } from './endpoints.js';
 import { missingTier, type PolicyModel, type ProfileModel, type TierModel } from './model.js';
 import { CHAIN, PREFIX, endpointChainName, type Direction } from './names.js';
 import { endpointChain, type ChainKind, type TierPlan } from './endpoint-chains.js';
+import type { GroupChains } from './policy-groups.js';
 
 export interface EndpointPlan {
   endpoint: LocalEndpoint;
   sig: string;
   chains: Chain[];
+  /** The policy-group chains the chains jump to (shared with other endpoints). */
+  groups: Chain[];
   /** (policy ID, direction) pairs the chains jump to. */
   policies: [string, Direction][];
   /** (profile name, direction) pairs the chains jump to. */
@@ -48,7 +51,8 @@ const preDnat = (p: PolicyModel) => p.category === 'preDNAT';
 
 /**
  * Plans `ep` given the policies selecting it (in enforcement order) and its existing profiles;
- * reuses `prev`'s chains when nothing they depend on changed.
+ * reuses `prev`'s chains when nothing they depend on changed. With `groups`, consecutive policies
+ * sharing a selector are jumped to through a policy-group chain.
  */
 export function planEndpoint(
   ep: LocalEndpoint,
@@ -57,6 +61,7 @@ export function planEndpoint(
   tiers: ReadonlyMap<string, TierModel>,
   cfg: PolicyConfig,
   prev: EndpointPlan | undefined,
+  groups?: GroupChains,
 ): EndpointPlan {
   const none: TierPlan[] = [];
   const hep = ep.type === 'hep';
@@ -73,9 +78,15 @@ export function planEndpoint(
   const sig = JSON.stringify([
     ep,
     Object.values(plans).map((ps) =>
-      ps.map((t) => [t.tier.name, t.tier.defaultAction, t.policies.map((p) => p.id)]),
+      // Selectors too: they decide the policy groups.
+      ps.map((t) => [
+        t.tier.name,
+        t.tier.defaultAction,
+        t.policies.map((p) => [p.id, p.selector.uniqueId()]),
+      ]),
     ),
     profileNames,
+    !!groups,
   ]);
 
   const used: [string, Direction][] = [];
@@ -92,10 +103,13 @@ export function planEndpoint(
   use(plans.rawOut, 'egress', false);
   use(plans.preDnat, 'ingress', false);
 
+  const reuse = prev && prev.sig === sig;
+  const usedGroups = new Set<Chain>();
   return {
     endpoint: ep,
     sig,
-    chains: prev && prev.sig === sig ? prev.chains : render(ep, plans, profileNames, cfg),
+    chains: reuse ? prev.chains : render(ep, plans, profileNames, cfg, groups, usedGroups),
+    groups: reuse ? prev.groups : [...usedGroups],
     policies: used,
     profiles: usedProfiles,
     raw: plans.rawIn.length > 0 || plans.rawOut.length > 0,
@@ -103,8 +117,22 @@ export function planEndpoint(
   };
 }
 
-function render(ep: LocalEndpoint, plans: Plans, profiles: string[], cfg: PolicyConfig): Chain[] {
+function render(
+  ep: LocalEndpoint,
+  plans: Plans,
+  profiles: string[],
+  cfg: PolicyConfig,
+  groups: GroupChains | undefined,
+  used: Set<Chain>,
+): Chain[] {
   const chains: Chain[] = [];
+  const groupTarget =
+    groups &&
+    ((table: TableName, dir: Direction, policies: readonly PolicyModel[]) => {
+      const t = groups.target(table, dir, policies);
+      if (t.group) used.add(t.group);
+      return t.chain;
+    });
   const mk = (
     prefix: string,
     table: TableName,
@@ -115,7 +143,16 @@ function render(ep: LocalEndpoint, plans: Plans, profiles: string[], cfg: Policy
   ) =>
     chains.push(
       endpointChain(
-        { name: endpointChainName(prefix, ep.iface), table, kind, direction, tiers, profiles, ...extra },
+        {
+          name: endpointChainName(prefix, ep.iface),
+          table,
+          kind,
+          direction,
+          tiers,
+          profiles,
+          groupTarget,
+          ...extra,
+        },
         cfg,
       ),
     );
