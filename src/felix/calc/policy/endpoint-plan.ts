@@ -75,19 +75,16 @@ export function planEndpoint(
     preDnat: hep ? tierPlans(policies, tiers, 'ingress', preDnat) : none,
   };
   const profileNames = profiles.map((p) => p.name);
-  const sig = JSON.stringify([
-    ep,
-    Object.values(plans).map((ps) =>
-      // Selectors too: they decide the policy groups.
-      ps.map((t) => [
-        t.tier.name,
-        t.tier.defaultAction,
-        t.policies.map((p) => [p.id, p.selector.uniqueId()]),
-      ]),
-    ),
-    profileNames,
-    !!groups,
-  ]);
+  // Everything the chains depend on, selectors too (they decide the policy groups); built by hand:
+  // JSON.stringify of nested arrays cost more than planning itself.
+  let sig = `${ep.key}\0${ep.type}\0${ep.iface}\0${ep.profiles.join('\x01')}\0${profileNames.join('\x01')}\0${groups ? 1 : 0}`;
+  for (const ps of Object.values(plans)) {
+    sig += '\0|';
+    for (const t of ps) {
+      sig += `\0${t.tier.name}\x01${t.tier.defaultAction}`;
+      for (const p of t.policies) sig += `\x01${p.id}\x02${p.selector.uniqueId()}`;
+    }
+  }
 
   const used: [string, Direction][] = [];
   const usedProfiles: [string, Direction][] = [];

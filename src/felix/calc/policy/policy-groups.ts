@@ -78,11 +78,16 @@ export function groupChain(
  */
 export class GroupChains {
   private chains = new Map<string, Chain>();
+  /** Names by direction, selector and policy IDs (hashing them is the costly part). */
+  private names = new Map<string, string>();
 
   /** The chain to jump to for `group` (the policy's own chain for a group of one). */
   target(table: TableName, dir: Direction, group: readonly PolicyModel[]): { chain: string; group?: Chain } {
     if (group.length === 1) return { chain: policyChainName(dir, group[0].id) };
-    const name = groupChainName(dir, group);
+    let ids = `${dir}\0${group[0].selector.uniqueId()}`;
+    for (const p of group) ids += `\0${p.id}`;
+    let name = this.names.get(ids);
+    if (!name) this.names.set(ids, (name = groupChainName(dir, group)));
     const key = `${table}/${name}`;
     let c = this.chains.get(key);
     if (!c) this.chains.set(key, (c = groupChain(name, table, dir, group)));
@@ -94,5 +99,6 @@ export class GroupChains {
     const next = new Map<string, Chain>();
     for (const c of used) next.set(`${c.table}/${c.name}`, c);
     this.chains = next;
+    if (this.names.size > 4 * next.size + 1000) this.names.clear();
   }
 }

@@ -7,10 +7,8 @@
  * hash depends on its chain's name and on every rule before it.
  */
 
-/** Three 32-bit lanes; 96 bits render as 16 base64url characters. */
-export type HashState = readonly [number, number, number];
-
-const SEED: HashState = [0x243f6a88, 0x85a308d3, 0x13198a2e];
+const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+const B64_CODES = Array.from(B64, (c) => c.charCodeAt(0));
 
 function fmix(h: number): number {
   h ^= h >>> 16;
@@ -20,42 +18,69 @@ function fmix(h: number): number {
   return (h ^ (h >>> 16)) >>> 0;
 }
 
-/** The state after `text`, starting from `prev` (the seed for a chain's name). */
-export function hashUpdate(prev: HashState, text: string): HashState {
-  let a = prev[0];
-  let b = prev[1];
-  let c = prev[2];
-  for (let i = 0; i < text.length; i++) {
-    const k = text.charCodeAt(i);
-    a = Math.imul(a ^ k, 0x9e3779b1);
-    b = Math.imul(b ^ k, 0x85ebca77);
-    c = Math.imul(c ^ k, 0xc2b2ae3d);
-    a ^= a >>> 15;
-    b ^= b >>> 13;
-    c ^= c >>> 16;
+/**
+ * A chain's running hash: three 32-bit lanes; 96 bits render as 16 base64url characters. One
+ * object per chain, no allocation per rule but the hash text.
+ */
+export class ChainHash {
+  private a = 0x243f6a88;
+  private b = 0x85a308d3;
+  private c = 0x13198a2e;
+
+  constructor(chainName: string) {
+    this.add(chainName);
+    this.finish();
   }
-  // Length and cross-lane mixing, so lanes never evolve independently across rules.
-  const n = text.length;
-  const fa = fmix(a ^ n ^ Math.imul(c, 0x27d4eb2f));
-  const fb = fmix(b ^ fa);
-  const fc = fmix(c ^ fb ^ n);
-  return [fa, fb, fc];
-}
 
-export function hashSeed(name: string): HashState {
-  return hashUpdate(SEED, name);
-}
-
-const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
-
-/** 12 bytes (the three lanes, big-endian) as 16 base64url characters. */
-export function hashText(s: HashState): string {
-  let out = '';
-  for (const w of s) {
-    // 32 bits per lane: 5 characters of 6 bits cover 30, the remaining 2 bits of each lane are
-    // gathered into the 16th character.
-    out += B64[(w >>> 26) & 63] + B64[(w >>> 20) & 63] + B64[(w >>> 14) & 63] + B64[(w >>> 8) & 63];
-    out += B64[(w >>> 2) & 63];
+  /** Mixes in `text` (call finish() after the last piece of a rule). */
+  add(text: string): this {
+    let { a, b, c } = this;
+    for (let i = 0; i < text.length; i++) {
+      const k = text.charCodeAt(i);
+      a = Math.imul(a ^ k, 0x9e3779b1);
+      b = Math.imul(b ^ k, 0x85ebca77);
+      c = Math.imul(c ^ k, 0xc2b2ae3d);
+      a ^= a >>> 15;
+      b ^= b >>> 13;
+      c ^= c >>> 16;
+    }
+    this.a = a ^ Math.imul(text.length, 0x27d4eb2f);
+    this.b = b;
+    this.c = c;
+    return this;
   }
-  return out + B64[((s[0] & 3) << 4) | ((s[1] & 3) << 2) | (s[2] & 3)];
+
+  /** Ends a rule: cross-lane mixing, so lanes never evolve independently across rules. */
+  finish(): this {
+    const fa = fmix(this.a ^ Math.imul(this.c, 0x27d4eb2f));
+    const fb = fmix(this.b ^ fa);
+    this.c = fmix(this.c ^ fb);
+    this.a = fa;
+    this.b = fb;
+    return this;
+  }
+
+  /** The current state as 16 base64url characters (5 of each lane's 32 bits, then the last 2 bits of each). */
+  text(): string {
+    const { a, b, c } = this;
+    const d = B64_CODES;
+    return String.fromCharCode(
+      d[a >>> 26],
+      d[(a >>> 20) & 63],
+      d[(a >>> 14) & 63],
+      d[(a >>> 8) & 63],
+      d[(a >>> 2) & 63],
+      d[b >>> 26],
+      d[(b >>> 20) & 63],
+      d[(b >>> 14) & 63],
+      d[(b >>> 8) & 63],
+      d[(b >>> 2) & 63],
+      d[c >>> 26],
+      d[(c >>> 20) & 63],
+      d[(c >>> 14) & 63],
+      d[(c >>> 8) & 63],
+      d[(c >>> 2) & 63],
+      d[((a & 3) << 4) | ((b & 3) << 2) | (c & 3)],
+    );
+  }
 }

@@ -13,6 +13,12 @@ export interface MatchContext {
   family: Family;
   /** The nft name of a chain the rule jumps to (throws for an unknown chain). */
   chainRef: (chain: string) => string;
+  /**
+   * Rendered matches by object, for one rendering pass: the compiler shares its constant matches
+   * (conntrack, mark tests) across thousands of rules. Not kept longer (a WeakMap entry per rule
+   * made the garbage collector slower than rendering).
+   */
+  memo?: Map<Match, string[]>;
 }
 
 export function invalid(message: string): DataplaneError {
@@ -85,9 +91,14 @@ type Slot = string | Alt[];
 function ctStateAlts(states: CtState[], negate: boolean): Slot[] {
   const plain = states.filter((s) => s !== 'dnat');
   const alts: Alt[] = [];
-  if (plain.length) {
-    const v = plain.length === 1 ? plain[0] : `{ ${plain.join(', ')} }`;
-    alts.push({ pos: `ct state ${v}`, neg: `ct state != ${v}` });
+  if (plain.length === 1) alts.push({ pos: `ct state ${plain[0]}`, neg: `ct state != ${plain[0]}` });
+  else if (plain.length > 1) {
+    // ct state is a bit mask (one bit set per packet): a mask test, not an anonymous set, which
+    // the kernel would hold once per rule (and nft would list on every run).
+    alts.push({
+      pos: `ct state ${plain.join(',')}`,
+      neg: `ct state & (${plain.join(' | ')}) == 0`,
+    });
   }
   if (states.includes('dnat')) alts.push({ pos: 'ct status dnat', neg: 'ct status != dnat' });
   // "none of": every negation holds (AND); "one of": an OR-group when it spans two expressions.
@@ -179,18 +190,12 @@ export function renderAction(a: Action, ctx: MatchContext): string {
   }
 }
 
-/**
- * The rendered prefixes of a match (one per alternative), memoised per Match object and family:
- * the compiler shares its constant matches (conntrack, mark tests) across thousands of rules.
- */
-const matchCache: [WeakMap<Match, string[]>, WeakMap<Match, string[]>] = [new WeakMap(), new WeakMap()];
+/** `meta mark set …` by (value, mask): a handful of distinct ones, in every endpoint chain. */
+const setMarkText = new Map<string, string>();
 
-/** Actions other than jumps do not depend on the context. */
-const actionCache = new WeakMap<Action, string>();
-
+/** The rendered prefixes of a match (one per alternative), each empty or ending in a space. */
 function matchPrefixes(m: Match, ctx: MatchContext): string[] {
-  const cache = matchCache[ctx.family === 4 ? 0 : 1];
-  let out = cache.get(m);
+  let out = ctx.memo?.get(m);
   if (out) return out;
   let bodies: string[][] = [[]];
   for (const slot of slots(m, ctx)) {
@@ -203,7 +208,7 @@ function matchPrefixes(m: Match, ctx: MatchContext): string[] {
     );
   }
   out = bodies.map((b) => (b.length ? b.join(' ') + ' ' : ''));
-  cache.set(m, out);
+  ctx.memo?.set(m, out);
   return out;
 }
 
@@ -211,8 +216,13 @@ function matchPrefixes(m: Match, ctx: MatchContext): string[] {
 export function renderRule(rule: Rule, ctx: MatchContext): string[] {
   const a = rule.action;
   let action: string | undefined;
-  if (a.type === 'jump' || a.type === 'goto') action = renderAction(a, ctx);
-  else if ((action = actionCache.get(a)) === undefined) actionCache.set(a, (action = renderAction(a, ctx)));
+  if (a.type === 'set-mark') {
+    const key = `${a.value >>> 0}/${a.mask >>> 0}`;
+    action = setMarkText.get(key);
+    if (action === undefined) setMarkText.set(key, (action = renderAction(a, ctx)));
+  } else {
+    action = renderAction(a, ctx);
+  }
   const prefixes = matchPrefixes(rule.match, ctx);
   return prefixes.length === 1 ? [prefixes[0] + action] : prefixes.map((p) => p + action);
 }

@@ -11,13 +11,14 @@ import type {
   Family,
   HookRules,
   IpSet,
+  Match,
   PolicyRulesets,
   Rule,
   Ruleset,
   TableName,
 } from '../../calc/policy/ruleset.js';
 import { setElements, setType } from './nft-elements.js';
-import { hashSeed, hashText, hashUpdate } from './nft-hash.js';
+import { ChainHash } from './nft-hash.js';
 import { invalid, quoteText, renderRule, type MatchContext } from './nft-match.js';
 import {
   baseChainName,
@@ -45,19 +46,34 @@ export function hashOfComment(comment: string | undefined): string {
   return m ? m[1] : '';
 }
 
+/** Comment free text, quoted once per distinct text (a few texts recur on thousands of rules). */
+const quoted = new Map<string, string>();
+
+function nftRule(h: ChainHash, body: string, text: string | undefined): NftRule {
+  h.add(body);
+  if (text) h.add('\0').add(text);
+  const hash = h.finish().text();
+  if (!text) return { body, hash, comment: `cali:${hash}` };
+  let q = quoted.get(text);
+  if (q === undefined) {
+    if (quoted.size > 10_000) quoted.clear();
+    quoted.set(text, (q = quoteText(text, COMMENT_MAX)));
+  }
+  return { body, hash, comment: `cali:${hash}; ${q}`.slice(0, COMMENT_MAX) };
+}
+
 /** Rules with their chained hashes and comments. */
 export function hashedRules(chain: string, rules: readonly { body: string; text?: string }[]): NftRule[] {
-  let state = hashSeed(chain);
-  const out: NftRule[] = new Array(rules.length);
-  for (let i = 0; i < rules.length; i++) {
-    const { body, text } = rules[i];
-    state = hashUpdate(state, text ? `${body}\0${text}` : body);
-    const hash = hashText(state);
-    const comment = text
-      ? `cali:${hash}; ${quoteText(text, COMMENT_MAX)}`.slice(0, COMMENT_MAX)
-      : `cali:${hash}`;
-    out[i] = { body, hash, comment };
-  }
+  const h = new ChainHash(chain);
+  return rules.map((r) => nftRule(h, r.body, r.text));
+}
+
+/** IR rules → hashed nft rules (an IR rule may become several, see nft-match.ts). */
+function renderRules(name: string, rules: readonly Rule[], ctx: MatchContext, lead?: string): NftRule[] {
+  const h = new ChainHash(name);
+  const out: NftRule[] = [];
+  if (lead !== undefined) out.push(nftRule(h, lead, undefined));
+  for (const r of rules) for (const body of renderRule(r, ctx)) out.push(nftRule(h, body, r.comment));
   return out;
 }
 
@@ -79,37 +95,33 @@ const setCache: [WeakMap<IpSet, NftSet>, WeakMap<IpSet, NftSet>] = [new WeakMap(
 
 const CHAIN_NAME = /^[A-Za-z][A-Za-z0-9_./-]*$/;
 
-function expand(rules: readonly Rule[], ctx: MatchContext): { body: string; text?: string }[] {
-  const out: { body: string; text?: string }[] = [];
-  for (const r of rules) for (const body of renderRule(r, ctx)) out.push({ body, text: r.comment });
-  return out;
-}
-
 function checkedName(table: TableName, chain: string): string {
   const n = nftChainName(table, chain);
   if (!CHAIN_NAME.test(n)) throw invalid(`chain name ${JSON.stringify(chain)}`);
   return n;
 }
 
-function renderChain(c: Chain, family: Family): Rendered {
+function renderChain(c: Chain, family: Family, memo: Map<Match, string[]>): Rendered {
   const name = checkedName(c.table, c.name);
   const refs: string[] = [];
   const ctx: MatchContext = {
     family,
+    memo,
     chainRef: (chain) => {
       const n = nftChainName(c.table, chain);
       refs.push(n);
       return n;
     },
   };
-  return { chain: { name, rules: hashedRules(name, expand(c.rules, ctx)) }, table: c.table, refs };
+  return { chain: { name, rules: renderRules(name, c.rules, ctx) }, table: c.table, refs };
 }
 
-function renderDispatch(d: Dispatch, family: Family): Rendered {
+function renderDispatch(d: Dispatch, family: Family, memo: Map<Match, string[]>): Rendered {
   const name = checkedName(d.table, d.name);
   const refs: string[] = [];
   const ctx: MatchContext = {
     family,
+    memo,
     chainRef: (chain) => {
       const n = nftChainName(d.table, chain);
       refs.push(n);
@@ -123,7 +135,7 @@ function renderDispatch(d: Dispatch, family: Family): Rendered {
     if (!elements.has(e.iface)) elements.set(e.iface, `goto ${ctx.chainRef(e.chain)}`);
   }
   const lookup = `${d.direction === 'in' ? 'iifname' : 'oifname'} vmap @${name}`;
-  const rules = hashedRules(name, [{ body: lookup }, ...expand(d.fallback, ctx)]);
+  const rules = renderRules(name, d.fallback, ctx, lookup);
   return { chain: { name, rules }, table: d.table, refs, map: { name, elements } };
 }
 
@@ -156,14 +168,15 @@ export function buildTable(rs: Ruleset): NftTable {
     rendered.push(r);
   };
   const chains = chainCache[fi];
+  const memo = new Map<Match, string[]>();
   for (const c of rs.chains)
     add(
-      cached(chains, c, () => renderChain(c, rs.family)),
+      cached(chains, c, () => renderChain(c, rs.family, memo)),
       c.name,
     );
   for (const d of rs.dispatches)
     add(
-      cached(chains, d, () => renderDispatch(d, rs.family)),
+      cached(chains, d, () => renderDispatch(d, rs.family, memo)),
       d.name,
     );
   // Jumps to chains that are not in the table (checked each time: the table changes around a chain).
@@ -196,6 +209,7 @@ export function buildTable(rs: Ruleset): NftTable {
     const rules = [...hs.flatMap((h) => h.rules), ...hs.flatMap((h) => h.append)];
     const ctx: MatchContext = {
       family: rs.family,
+      memo,
       chainRef: (chain) => {
         const n = nftChainName(table, chain);
         if (!t.chains.has(n)) throw invalid(`a rule in the ${table} table jumps to unknown chain ${chain}`);
@@ -205,23 +219,10 @@ export function buildTable(rs: Ruleset): NftTable {
     t.chains.set(name, {
       name,
       base: { hook, priority: TABLE_PRIORITY[table] },
-      rules: hashedRules(name, expand(rules, ctx)),
+      rules: renderRules(name, rules, ctx),
     });
   }
   return t;
-}
-
-/** A chain's rule lines, rendered once per (immutable) chain object. */
-const rulesTextCache = new WeakMap<NftChain, string>();
-
-function rulesText(c: NftChain): string {
-  let text = rulesTextCache.get(c);
-  if (text === undefined) {
-    text = '';
-    for (const r of c.rules) text += `    ${r.body} comment "${r.comment}"\n`;
-    rulesTextCache.set(c, text);
-  }
-  return text;
 }
 
 export function baseSpecText(c: NftChain): string {
@@ -254,7 +255,8 @@ export function renderTable(t: NftTable): string {
   for (const c of t.chains.values()) {
     out.push(`  chain ${c.name} {\n`);
     if (c.base) out.push(`    ${baseSpecText(c)}\n`);
-    out.push(rulesText(c), '  }\n');
+    for (const r of c.rules) out.push('    ', r.body, ' comment "', r.comment, '"\n');
+    out.push('  }\n');
   }
   out.push('}\n');
   return out.join('');

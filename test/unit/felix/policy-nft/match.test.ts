@@ -49,7 +49,11 @@ describe('nft match rendering', () => {
     assert.equal(one({ icmp: { type: 8, code: 0 } }), 'icmp type 8 icmp code 0 accept');
     assert.equal(one({ notIcmp: { type: 128 } }, ctx6), 'icmpv6 type != 128 accept');
     assert.equal(one({ notIcmp: { type: 3, code: 4 } }), 'icmp type . icmp code != { 3 . 4 } accept');
-    assert.equal(one({ ctState: ['related', 'established'] }), 'ct state { related, established } accept');
+    assert.equal(one({ ctState: ['related', 'established'] }), 'ct state related,established accept');
+    assert.equal(
+      one({ notCtState: ['related', 'established'] }),
+      'ct state & (related | established) == 0 accept',
+    );
     assert.equal(one({ notCtState: ['invalid', 'dnat'] }), 'ct state != invalid ct status != dnat accept');
     assert.equal(one({ mark: { value: 0, mask: 0x30000 } }), 'meta mark & 0x30000 == 0x0 accept');
     assert.equal(
