@@ -96,6 +96,13 @@ describe('felix routing: VXLAN between two hosts (netns + etcd)', { skip }, () =
       metadata: { name: 'vxlan-pool' },
       spec: { cidr: POOL, vxlanMode: 'Always', ipipMode: 'Never', natOutgoing: false, blockSize: 26 },
     });
+    // The namespace's profile (kube-controllers' part): pods with no policy are allowed both ways.
+    await client.create({
+      apiVersion: 'projectcalico.org/v3',
+      kind: 'Profile',
+      metadata: { name: 'kns.default' },
+      spec: { ingress: [{ action: 'Allow' }], egress: [{ action: 'Allow' }] },
+    });
     for (const h of lab.hosts) {
       const node: Resource = {
         apiVersion: 'projectcalico.org/v3',
