@@ -71,12 +71,20 @@ export class NftPolicyBackend implements PolicyBackend {
 
   async reconcile(opts: PolicyReconcileOptions = {}): Promise<ReconcileReport> {
     if (!this.desired) return { driver: DRIVER, changes: 0, waiting: [] };
-    this.built ??= buildTables(this.desired);
-    const kernel = opts.full || !this.known ? await this.readKernel() : this.known;
-    const plan = planTables(this.built, kernel);
+    const known = this.known;
+    // The read runs in nft while we render (the children start before buildTables).
+    const reading = opts.full || !known ? this.readKernel() : undefined;
+    let built: Tables<NftTable>;
+    try {
+      built = this.built ??= buildTables(this.desired);
+    } catch (e) {
+      await reading?.catch(() => undefined);
+      throw e;
+    }
+    const kernel = reading ? await reading : known!;
+    const plan = planTables(built, kernel);
     this.lastRebuild = plan.rebuilt;
     await this.apply(plan.script);
-    const built = this.built;
     this.known = { ip: built.ip && expectedKernel(built.ip), ip6: built.ip6 && expectedKernel(built.ip6) };
     return { driver: DRIVER, changes: plan.changes, waiting: [] };
   }
