@@ -47,6 +47,7 @@ import { compileChain } from './rule-compile.js';
 import type { SetDef } from './parsed-rule.js';
 import { planEndpoint, type EndpointPlan } from './endpoint-plan.js';
 import { GroupChains } from './policy-groups.js';
+import { PlanUses } from './plan-uses.js';
 import { buildDispatches } from './dispatches.js';
 import { filterChains, filterHooks, mangleChains, rawChains } from './static-chains.js';
 import { buildIpSet } from './ipsets.js';
@@ -147,6 +148,10 @@ class State {
   plans = new Map<string, EndpointPlan>();
   /** Policy-group chains the plans jump to. */
   groups = new GroupChains();
+  /** What the plans jump to, counted. */
+  uses = new PlanUses();
+  /** The endpoint list `plans` was last pruned to. */
+  plannedEndpoints?: LocalEndpoint[];
   /** Built set contents per family, by set ID. */
   builtSets = new Map<string, Partial<Record<Family, IpSet>>>();
   /** Selector id → ids of the active sets that use it. */
@@ -184,46 +189,50 @@ export class PolicyCalculator {
 
     // Endpoint plans, and which policy / profile chains they reference.
     const endpoints = this.localEndpoints();
-    const seen = new Set<string>();
-    const activePolicies = new Map<string, Set<Direction>>();
-    const activeProfiles = new Map<string, Set<Direction>>();
-    const groupChains = new Set<Chain>();
-    let raw = false;
-    let mangle = false;
+    const uses = s.uses;
     for (const ep of endpoints) {
       let plan = s.plans.get(ep.key);
       if (!plan || dirty.all || dirty.keys.has(ep.key) || plan.endpoint !== ep) {
         const policies = this.policiesOf(ep);
-        plan = planEndpoint(ep, policies, this.existingProfiles(ep), s.tiers, cfg, plan, s.groups);
-        s.plans.set(ep.key, plan);
+        const next = planEndpoint(ep, policies, this.existingProfiles(ep), s.tiers, cfg, plan, s.groups);
+        uses.count(next, 1);
+        if (plan) uses.count(plan, -1);
+        s.plans.set(ep.key, (plan = next));
       }
-      seen.add(ep.key);
-      for (const g of plan.groups) groupChains.add(g);
-      for (const [id, d] of plan.policies) addTo(activePolicies, id, d);
-      for (const [name, d] of plan.profiles) addTo(activeProfiles, name, d);
-      raw ||= plan.raw;
-      mangle ||= plan.mangle;
     }
-    for (const k of [...s.plans.keys()]) if (!seen.has(k)) s.plans.delete(k);
-    s.groups.retain(groupChains);
+    // Plans of endpoints that went (only possible when the endpoint list is a new one).
+    if (endpoints !== s.plannedEndpoints) {
+      const seen = new Set(endpoints.map((ep) => ep.key));
+      for (const [k, plan] of s.plans) {
+        if (seen.has(k)) continue;
+        uses.count(plan, -1);
+        s.plans.delete(k);
+      }
+      s.plannedEndpoints = endpoints;
+    }
+    uses.prune();
+    const { raw, mangle } = uses;
+    s.groups.retain(uses.groups.keys());
 
     const families: Family[] = cfg.ipv6 ? [4, 6] : [4];
     const perFamily = new Map<Family, { chains: Chain[]; sets: Map<string, SetDef> }>();
     for (const family of families) {
       // Group chains only jump: one object serves both families.
-      const chains: Chain[] = [...groupChains];
+      const chains: Chain[] = [...uses.groups.keys()];
       const sets = new Map<string, SetDef>();
       const add = (c: Compiled) => {
         chains.push(c.chain);
         for (const d of c.sets) sets.set(d.id, d);
       };
-      for (const [id, dirs] of activePolicies) {
+      for (const [id, [inbound, outbound]] of uses.policies) {
         const p = s.policyById.get(id)!;
-        for (const d of dirs) add(this.policyChain(p, d, family, cfg));
+        if (inbound > 0) add(this.policyChain(p, 'ingress', family, cfg));
+        if (outbound > 0) add(this.policyChain(p, 'egress', family, cfg));
       }
-      for (const [name, dirs] of activeProfiles) {
+      for (const [name, [inbound, outbound]] of uses.profiles) {
         const p = s.profiles.get(name)!.value!;
-        for (const d of dirs) add(this.profileChain(p, d, family, cfg));
+        if (inbound > 0) add(this.profileChain(p, 'ingress', family, cfg));
+        if (outbound > 0) add(this.profileChain(p, 'egress', family, cfg));
       }
       perFamily.set(family, { chains, sets });
     }
@@ -651,12 +660,6 @@ class SortCache<T extends { name: string; table?: string }> {
 /** Index of a compiled chain in a model's cache. */
 function slot(family: Family, dir: Direction): number {
   return (family === 4 ? 0 : 2) + (dir === 'ingress' ? 0 : 1);
-}
-
-function addTo<K>(m: Map<K, Set<Direction>>, k: K, d: Direction): void {
-  let s = m.get(k);
-  if (!s) m.set(k, (s = new Set()));
-  s.add(d);
 }
 
 /** The key of a holder: the same as the Holder builders in endpoints.ts give it. */
