@@ -39,7 +39,7 @@ export function nodeEnv(names: LabNames, host: HostState, mode: LabMode): NodeJS
     ...passThrough,
     [LAB_MARKER_VAR]: names.dir,
     NODENAME: host.name,
-    IP: `${host.address}/${FABRIC_PREFIX}`,
+    IP: `${host.address}/${host.prefixLength ?? FABRIC_PREFIX}`,
     IP6: 'none',
     DATASTORE_TYPE: 'etcdv3',
     ETCD_ENDPOINTS: names.etcdEndpoint,

@@ -124,9 +124,29 @@ function build(io: LabIO, setStatus: (n: number) => void): Command {
       0,
     )
     .option('--tor', 'add a GoBGP ToR router (eBGP, AS 64513) peering with every host')
+    .addOption(
+      new Option('--vxlan-mode <mode>', "the pool's vxlanMode (CrossSubnet: encapsulate only across subnets)")
+        .choices(['Always', 'CrossSubnet'])
+        .default('Always'),
+    )
+    .addOption(
+      new Option(
+        '--subnets <n>',
+        'hosts in 2 subnets (first half 198.51.100.0/26, rest .128/26) joined by a router namespace <lab>-rtr with an outside address 198.51.100.254; the pool gets natOutgoing (needs --mode vxlan)',
+      )
+        .choices(['1', '2'])
+        .default('1'),
+    )
     .action(
       async (
-        o: { nodes: number; mode: 'bgp' | 'vxlan'; routeReflectors: number; tor?: boolean },
+        o: {
+          nodes: number;
+          mode: 'bgp' | 'vxlan';
+          routeReflectors: number;
+          tor?: boolean;
+          vxlanMode: 'Always' | 'CrossSubnet';
+          subnets: '1' | '2';
+        },
         c: Command,
       ) => {
         const names = labOf(c);
@@ -136,12 +156,22 @@ function build(io: LabIO, setStatus: (n: number) => void): Command {
           const { up } = await import('./up.js');
           const s = await up(
             names,
-            { nodes: o.nodes, mode: o.mode, routeReflectors: o.routeReflectors, tor: !!o.tor },
+            {
+              nodes: o.nodes,
+              mode: o.mode,
+              routeReflectors: o.routeReflectors,
+              tor: !!o.tor,
+              vxlanMode: o.vxlanMode,
+              subnets: o.subnets === '2' ? 2 : 1,
+            },
             io.stdout,
           );
           const f = nameFlag(names.lab);
           io.stdout.write(
-            `\nlab '${names.lab}' is up: ${s.hosts.map((h) => `${h.name} ${h.address}`).join(', ')}\n` +
+            `\nlab '${names.lab}' is up: ${s.hosts.map((h) => `${h.name} ${h.address}${h.prefixLength ? `/${h.prefixLength}` : ''}`).join(', ')}\n` +
+              (s.router
+                ? `router: ${s.router.netns} (${s.router.gateways.join(', ')}; outside address ${s.router.outsideAddress}): ip netns exec ${s.router.netns} tcpdump -ni any\n`
+                : '') +
               `next: calico-lab pod add web${f} --node 1; calico-lab status${f}; calico-lab exec 1${f} -- calicoctl get nodes; calico-lab down${f}\n`,
           );
         } catch (e) {

@@ -1,6 +1,7 @@
 /**
  * The Calico resources a lab starts with, written before any calico-node runs so that every node
- * sees the final picture at once: the pod pool (TEST-NET-3, VXLAN in vxlan mode), the default
+ * sees the final picture at once: the pod pool (TEST-NET-3, VXLAN Always or CrossSubnet in vxlan
+ * mode, NAT outgoing when the lab has a router to leave through), the default
  * BGPConfiguration, the route-reflector peerings, and the ToR as a global BGPPeer. Route-reflector
  * nodes get their label and cluster ID once calico-node has created their Node resource.
  */
@@ -22,10 +23,16 @@ import type { LabMode } from './state.js';
 
 const V3 = 'projectcalico.org/v3';
 
+export type VxlanMode = 'Always' | 'CrossSubnet';
+
 export interface ClusterPlan {
   mode: LabMode;
   routeReflectors: number;
   tor: boolean;
+  /** The pool's vxlanMode in VXLAN mode (default Always). */
+  vxlanMode?: VxlanMode;
+  /** Masquerade pod traffic leaving the pools (only a lab with a router has somewhere to send it). */
+  natOutgoing?: boolean;
 }
 
 /** A typed resource as the client takes it (specs are plain JSON objects there). */
@@ -49,9 +56,9 @@ export function clusterResources(plan: ClusterPlan): Resource[] {
       cidr: POD_POOL_CIDR,
       blockSize: POD_BLOCK_SIZE,
       ipipMode: 'Never',
-      vxlanMode: plan.mode === 'vxlan' ? 'Always' : 'Never',
-      // The lab has no way out: nothing to masquerade for.
-      natOutgoing: false,
+      vxlanMode: plan.mode === 'vxlan' ? (plan.vxlanMode ?? 'Always') : 'Never',
+      // A one-subnet lab has no way out: nothing to masquerade for.
+      natOutgoing: plan.natOutgoing ?? false,
       nodeSelector: 'all()',
     },
   };

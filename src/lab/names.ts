@@ -48,8 +48,60 @@ export function checkPodName(name: string): string {
   return name;
 }
 
-export function hostAddress(index: number): string {
-  return `198.51.100.${10 + index}`;
+/** One underlay subnet: its fabric bridge's hosts, and where they send what is not on it. */
+export interface Subnet {
+  /** 0 or 1: which fabric (and, behind a router, which router port). */
+  index: number;
+  cidr: string;
+  prefix: number;
+  gateway: string;
+  /** Host N's address is the subnet's base + this + N. */
+  hostOffset: number;
+}
+
+/** The default lab: one /24, gateway 198.51.100.1 (the ToR when there is one). */
+export const SINGLE_SUBNET: Subnet = {
+  index: 0,
+  cidr: `198.51.100.0/${FABRIC_PREFIX}`,
+  prefix: FABRIC_PREFIX,
+  gateway: GATEWAY_IP,
+  hostOffset: 10,
+};
+
+/**
+ * `up --subnets 2`: two /26s joined by a router namespace (gateway .1 and .129), so hosts .1N
+ * and .14N reach each other only through it. OUTSIDE_IP, on the router and in neither subnet,
+ * stands for the world outside the lab: what pods reach through NAT outgoing.
+ */
+export const CROSS_SUBNETS: readonly Subnet[] = [
+  { index: 0, cidr: '198.51.100.0/26', prefix: 26, gateway: GATEWAY_IP, hostOffset: 10 },
+  { index: 1, cidr: '198.51.100.128/26', prefix: 26, gateway: '198.51.100.129', hostOffset: 138 },
+];
+export const OUTSIDE_IP = '198.51.100.254';
+
+/** Which subnet host `index` (1-based) of `nodes` joins: the first half the first, the rest the second. */
+export function subnetOfHost(index: number, nodes: number, subnets: 1 | 2): Subnet {
+  if (subnets === 1) return SINGLE_SUBNET;
+  return index <= Math.ceil(nodes / 2) ? CROSS_SUBNETS[0] : CROSS_SUBNETS[1];
+}
+
+export function hostAddress(index: number, subnet: Subnet = SINGLE_SUBNET): string {
+  return `198.51.100.${subnet.hostOffset + index}`;
+}
+
+function ipv4ToInt(ip: string): number {
+  return ip.split('.').reduce((n, o) => n * 256 + Number(o), 0);
+}
+
+/** Do two hosts share a subnet (each address with its prefix length, /24 when not recorded)? */
+export function sameSubnet(
+  a: { address: string; prefixLength?: number },
+  b: { address: string; prefixLength?: number },
+): boolean {
+  const prefix = a.prefixLength ?? FABRIC_PREFIX;
+  if ((b.prefixLength ?? FABRIC_PREFIX) !== prefix) return false;
+  const shift = 2 ** (32 - prefix);
+  return Math.floor(ipv4ToInt(a.address) / shift) === Math.floor(ipv4ToInt(b.address) / shift);
 }
 
 /** Names and paths of one lab. */
@@ -89,6 +141,16 @@ export class LabNames {
     return `${this.lab}-fab`;
   }
 
+  /** The fabric of a subnet: the default one for the first (it also holds etcd), `-fab-2` for the second. */
+  fabricNetnsOf(subnet: Subnet): string {
+    return subnet.index === 0 ? this.fabricNetns : `${this.lab}-fab-2`;
+  }
+
+  /** The router between the two subnets of `up --subnets 2`. */
+  get routerNetns(): string {
+    return `${this.lab}-rtr`;
+  }
+
   get torNetns(): string {
     return `${this.lab}-tor`;
   }
@@ -125,7 +187,9 @@ export class LabNames {
 
   /** Does a namespace name belong to this lab? (What a crashed run may have left.) */
   ownsNetns(name: string): boolean {
-    return new RegExp(`^${this.lab}-(fab|tor|h\\d+|p-[a-z0-9-]+|k-[a-z0-9-]+\\.[a-z0-9-]+)$`).test(name);
+    return new RegExp(`^${this.lab}-(fab|fab-2|rtr|tor|h\\d+|p-[a-z0-9-]+|k-[a-z0-9-]+\\.[a-z0-9-]+)$`).test(
+      name,
+    );
   }
 }
 

@@ -3,6 +3,7 @@
  * to show which routes carry cross-host traffic (`proto bird` in BGP mode, `vxlan.calico` in VXLAN).
  */
 import { LabError } from './lab-error.js';
+import { sameSubnet } from './names.js';
 import { runCommand } from './run-command.js';
 import type { HostState, LabState } from './state.js';
 
@@ -28,7 +29,9 @@ async function routesToPod(state: LabState, from: HostState, owner: HostState, i
   const r = await routeGet(from.name, ip);
   if (!r) return false;
   if (from.name === owner.name) return r.dev?.startsWith('cali') ?? false;
-  if (state.mode === 'vxlan') return r.dev === 'vxlan.calico';
+  // CrossSubnet: hosts of one subnet route to each other directly, like BGP mode.
+  const direct = state.mode === 'bgp' || (state.vxlanMode === 'CrossSubnet' && sameSubnet(from, owner));
+  if (!direct) return r.dev === 'vxlan.calico';
   return r.gateway === owner.address && r.dev === 'eth0';
 }
 

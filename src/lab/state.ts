@@ -26,6 +26,8 @@ export interface HostState {
   /** Node name and network namespace name (`<lab>-h<index>`). */
   name: string;
   address: string;
+  /** The address's prefix length when it is not the fabric's /24 (`up --subnets 2`). */
+  prefixLength?: number;
   dir: string;
   runDir: string;
   stateDir: string;
@@ -81,6 +83,10 @@ export interface LabState {
   name: string;
   dir: string;
   mode: LabMode;
+  /** The pool's vxlanMode in VXLAN mode (Always when absent). */
+  vxlanMode?: 'Always' | 'CrossSubnet';
+  /** The router namespace joining the two subnets of `up --subnets 2`. */
+  router?: { netns: string; gateways: string[]; outsideAddress: string };
   /** starting: `up` is (or was, if upPid is dead) at work; ready: `up` finished. */
   phase: 'starting' | 'ready';
   upPid: number;

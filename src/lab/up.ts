@@ -5,16 +5,31 @@
  */
 import { mkdirSync } from 'node:fs';
 import { HEALTH_PORT, newHostState, probeNode, probesFor, startCalicoNode } from './calico-nodes.js';
-import { makeRouteReflector, openClient, waitForNode, writeClusterConfig } from './cluster-config.js';
+import {
+  makeRouteReflector,
+  openClient,
+  waitForNode,
+  writeClusterConfig,
+  type VxlanMode,
+} from './cluster-config.js';
 import { etcdHealthy, startLabEtcd } from './lab-etcd.js';
 import { LabError, usageError } from './lab-error.js';
-import { hostAddress, MAX_NODES, POD_BLOCK_SIZE, POD_POOL_CIDR, type LabNames } from './names.js';
+import {
+  CROSS_SUBNETS,
+  hostAddress,
+  MAX_NODES,
+  OUTSIDE_IP,
+  POD_BLOCK_SIZE,
+  POD_POOL_CIDR,
+  subnetOfHost,
+  type LabNames,
+} from './names.js';
 import { preflight } from './preflight.js';
 import { logTail, pidAlive } from './processes.js';
 import { Progress, type Output } from './progress.js';
 import { readState, writeState, type HostState, type LabMode, type LabState } from './state.js';
 import { teardown } from './teardown.js';
-import { createFabric, createHost, createTor } from './topology.js';
+import { createFabric, createHost, createRouter, createTor } from './topology.js';
 import { newTorState, startTor, torNeighbors } from './tor.js';
 import { writeWrappers } from './wrappers.js';
 
@@ -23,6 +38,10 @@ export interface UpOptions {
   mode: LabMode;
   routeReflectors: number;
   tor: boolean;
+  /** The pool's vxlanMode in VXLAN mode (default Always). */
+  vxlanMode?: VxlanMode;
+  /** 1 (default): one fabric; 2: two subnets behind a router namespace (VXLAN mode only). */
+  subnets?: 1 | 2;
   /** How long the nodes get to report ready (default 120 s: two shared cores can be slow). */
   readyTimeoutMs?: number;
 }
@@ -41,6 +60,22 @@ export function checkUpOptions(o: UpOptions): void {
   if (o.mode === 'vxlan' && (o.routeReflectors > 0 || o.tor)) {
     throw usageError('--route-reflectors and --tor need --mode bgp (vxlan mode runs no BGP)');
   }
+  const vxlanMode = o.vxlanMode ?? 'Always';
+  if (vxlanMode !== 'Always' && vxlanMode !== 'CrossSubnet') {
+    throw usageError(`--vxlan-mode must be Always or CrossSubnet, got ${String(vxlanMode)}`);
+  }
+  if (vxlanMode !== 'Always' && o.mode !== 'vxlan') throw usageError('--vxlan-mode needs --mode vxlan');
+  const subnets = o.subnets ?? 1;
+  if (subnets !== 1 && subnets !== 2) throw usageError(`--subnets must be 1 or 2, got ${String(subnets)}`);
+  if (subnets === 2 && o.mode !== 'vxlan') {
+    // BIRD's multihop sessions would cross the router, but the router runs no BGP: it would drop
+    // unencapsulated pod traffic it has no route for.
+    throw usageError(
+      '--subnets 2 needs --mode vxlan',
+      'the router between the subnets knows no pod routes, so only encapsulated pod traffic crosses it: use --mode vxlan (with --vxlan-mode CrossSubnet to encapsulate only across it)',
+    );
+  }
+  if (subnets === 2 && o.nodes < 2) throw usageError('--subnets 2 needs at least 2 nodes (one per subnet)');
 }
 
 /** Refuses to replace a lab that works, or one another `up` is building right now. */
@@ -67,7 +102,12 @@ function checkNoLiveLab(names: LabNames, flag: string): void {
 }
 
 function describe(o: UpOptions): string {
-  if (o.mode === 'vxlan') return 'VXLAN';
+  if (o.mode === 'vxlan') {
+    return (
+      (o.vxlanMode === 'CrossSubnet' ? 'VXLAN CrossSubnet' : 'VXLAN') +
+      (o.subnets === 2 ? ', two subnets behind a router, NAT outgoing' : '')
+    );
+  }
   const parts = [o.routeReflectors > 0 ? `${o.routeReflectors} route reflector(s)` : 'node-to-node mesh'];
   if (o.tor) parts.push('GoBGP ToR');
   return `BGP, ${parts.join(', ')}`;
@@ -78,6 +118,7 @@ export async function up(names: LabNames, o: UpOptions, out: Output): Promise<La
   preflight(o.mode, o.tor);
   const flag = names.lab === 'lab' ? '' : ` --name ${names.lab}`;
   checkNoLiveLab(names, flag);
+  const subnets = o.subnets ?? 1;
   out.write(`Starting lab '${names.lab}': ${o.nodes} host(s), ${describe(o)}; state in ${names.dir}\n`);
   const progress = new Progress(out, 6 + (o.tor ? 1 : 0) + (o.routeReflectors > 0 ? 1 : 0));
 
@@ -94,6 +135,7 @@ export async function up(names: LabNames, o: UpOptions, out: Output): Promise<La
     name: names.lab,
     dir: names.dir,
     mode: o.mode,
+    ...(o.mode === 'vxlan' && o.vxlanMode ? { vxlanMode: o.vxlanMode } : {}),
     phase: 'starting',
     upPid: process.pid,
     createdAt: new Date().toISOString(),
@@ -109,14 +151,27 @@ export async function up(names: LabNames, o: UpOptions, out: Output): Promise<La
   writeWrappers(names);
 
   await progress.run(
-    `building the fabric and ${o.nodes} host namespace(s)`,
+    subnets === 2
+      ? `building two subnets, their router and ${o.nodes} host namespace(s)`
+      : `building the fabric and ${o.nodes} host namespace(s)`,
     async () => {
       await createFabric(names);
+      if (subnets === 2) {
+        state.router = {
+          netns: names.routerNetns,
+          gateways: CROSS_SUBNETS.map((s) => s.gateway),
+          outsideAddress: OUTSIDE_IP,
+        };
+        save();
+        await createRouter(names);
+      }
       for (let i = 1; i <= o.nodes; i++) {
-        const host = newHostState(names, i, hostAddress(i));
+        const subnet = subnetOfHost(i, o.nodes, subnets);
+        const host = newHostState(names, i, hostAddress(i, subnet));
+        if (subnets === 2) host.prefixLength = subnet.prefix;
         state.hosts.push(host);
         save();
-        await createHost(names, i, host.address);
+        await createHost(names, i, host.address, subnet);
       }
       if (o.tor) {
         state.tor = newTorState(names);
@@ -124,7 +179,9 @@ export async function up(names: LabNames, o: UpOptions, out: Output): Promise<La
         await createTor(names);
       }
     },
-    () => `${state.hosts[0].address}..${state.hosts[state.hosts.length - 1].address}`,
+    () =>
+      `${state.hosts[0].address}..${state.hosts[state.hosts.length - 1].address}` +
+      (state.router ? `, router ${state.router.gateways.join(' ')} (outside ${OUTSIDE_IP})` : ''),
   );
 
   await progress.run(
@@ -140,7 +197,14 @@ export async function up(names: LabNames, o: UpOptions, out: Output): Promise<La
   const client = openClient(names.etcdEndpoint);
   try {
     await progress.run('writing the cluster configuration', () =>
-      writeClusterConfig(client, { mode: o.mode, routeReflectors: o.routeReflectors, tor: o.tor }),
+      writeClusterConfig(client, {
+        mode: o.mode,
+        routeReflectors: o.routeReflectors,
+        tor: o.tor,
+        vxlanMode: o.vxlanMode,
+        // The router is the lab's way out: pods reach OUTSIDE_IP as their host, as from a real cluster.
+        natOutgoing: subnets === 2,
+      }),
     );
 
     if (o.tor && state.tor) {
