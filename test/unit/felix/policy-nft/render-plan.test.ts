@@ -282,6 +282,28 @@ describe('nft plan', () => {
     assert.match(planTable('ip', t1, notBase).rebuilt ?? '', /not a base chain/);
   });
 
+  it('after a change only the changed objects are compared and written (the rest by identity)', () => {
+    const rs = handcraftedRuleset(4);
+    const first = buildTable(rs);
+    const again = buildTable({ ...rs, chains: [...rs.chains] });
+    for (const [name, c] of first.chains) {
+      if (!c.base) assert.equal(again.chains.get(name), c, `${name} reused`);
+    }
+    assert.equal(again.sets.get(SET), first.sets.get(SET));
+    assert.deepEqual(planTable('ip', again, expectedKernel(first)), { script: '', changes: 0 });
+    // One chain replaced by an equal-content copy and one by a changed one.
+    const i = rs.chains.findIndex((c) => c.name === 'cali-tw-cali0000000b');
+    const j = rs.chains.findIndex((c) => c.name === 'cali-pi-conformance');
+    const chains = [...rs.chains];
+    chains[i] = { ...chains[i], rules: [...chains[i].rules] };
+    chains[j] = { ...chains[j], rules: chains[j].rules.slice(1) };
+    const t2 = buildTable({ ...rs, chains });
+    const lines = planTable('ip', t2, expectedKernel(first)).script.trim().split('\n');
+    assert.equal(lines[0], 'flush chain ip calico filter-cali-pi-conformance');
+    assert.ok(lines.slice(1).every((l) => l.startsWith('add rule ip calico filter-cali-pi-conformance ')));
+    assert.equal(lines.length, 1 + t2.chains.get('filter-cali-pi-conformance')!.rules.length);
+  });
+
   it('both families in one script; a family no longer wanted is deleted', () => {
     const t6 = buildTable(handcraftedRuleset(6));
     const p = planTables({ ip: t1, ip6: undefined }, { ip: k1, ip6: expectedKernel(t6) });
