@@ -3,8 +3,9 @@
  * NetworkPolicy and a Calico GlobalNetworkSet on a 2-host lab; what lands in etcd (endpoints with
  * the pods' labels and profiles, kns./ksa. profiles, the knp.default.* policy), `get pod -o json`,
  * probes and the matrix against the pods' servers, and `delete -f` taking it all away again.
- * Felix enforces no policy here, so every probe of a served port connects: these tests check the
- * mechanics, not policy verdicts.
+ * Felix enforces the policy (back/db takes TCP 80 from namespaces labelled tier=front only); the
+ * expectations follow it, but these tests are about the mechanics: the policy tests are in
+ * test/e2e/policy/.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -313,10 +314,11 @@ describe('calico-lab: Kubernetes objects (apply, get, probe, matrix, delete)', {
     const byIp = await runLab(['probe', 'front/web', ip, '--port', '81', ...N]);
     assert.equal(byIp.code, 0, byIp.stdout + byIp.stderr);
     for (const proto of ['tcp', 'udp']) {
+      // back/cache has no policy: an unserved port is refused there (db's policy would drop it).
       const closed = await runLab([
         'probe',
         'front/web',
-        'back/db',
+        'back/cache',
         '--port',
         '8080',
         '--protocol',
@@ -370,16 +372,20 @@ describe('calico-lab: Kubernetes objects (apply, get, probe, matrix, delete)', {
     assert.deepEqual(Object.keys(m).sort(), pods);
     for (const from of pods) {
       assert.deepEqual(Object.keys(m[from]).sort(), pods);
-      for (const to of pods) assert.equal(m[from][to], true, `${from} -> ${to}`);
+      for (const to of pods) {
+        // db admits TCP 80 only from namespaces labelled tier=front (a pod always reaches itself).
+        const want = to !== 'back/db' || from === 'front/web' || from === to;
+        assert.equal(m[from][to], want, `${from} -> ${to}`);
+      }
     }
     const udp = await mustLab(['matrix', '--port', '81', '--protocol', 'udp', ...N]);
     const lines = udp.trimEnd().split('\n');
     assert.equal(lines.length, 10);
     assert.match(lines[0], /^-\s+back\/cache\s+back\/db/);
-    // x1..x6 serve port 80 only: UDP 81 is refused there.
+    // x1..x6 serve port 80 only: UDP 81 is refused there; db's policy admits TCP 80 only.
     assert.match(
       lines.find((l) => l.startsWith('front/web'))!,
-      /^front\/web\s+\.\s+\.\s+X\s+X\s+X\s+X\s+X\s+X\s+\.$/,
+      /^front\/web\s+\.\s+X\s+X\s+X\s+X\s+X\s+X\s+X\s+\.$/,
     );
     const deleted = await mustLab(['delete', '-f', extra, ...N]);
     assert.equal(deleted.match(/^pod "x\d" deleted$/gm)?.length, 6);
@@ -430,8 +436,11 @@ describe('calico-lab: Kubernetes objects (apply, get, probe, matrix, delete)', {
   it('plain pods still work beside Kubernetes ones', async () => {
     await mustLab(['apply', '-f', file, ...N]);
     await mustLab(['pod', 'add', 'plain', ...N]);
-    const r = await runLab(['probe', 'plain', 'back/db', '--port', '80', ...N]);
+    const r = await runLab(['probe', 'plain', 'back/cache', '--port', '80', ...N]);
     assert.equal(r.code, 0, r.stdout + r.stderr);
+    // db's policy admits only namespaces labelled tier=front; a plain pod is in none.
+    const denied = await runLab(['probe', 'plain', 'back/db', '--port', '80', ...N]);
+    assert.equal(denied.code, 1, denied.stdout + denied.stderr);
     const del = await runLab(['pod', 'del', 'front/web', ...N]);
     assert.equal(del.code, 1);
     assert.match(del.stderr, /is a Kubernetes pod/);
