@@ -1,7 +1,8 @@
 /**
  * iperf3 between two pods on one host, routed through the host like Calico's workloads (/32
  * routes, proxy ARP), with and without a policy in the path whose selector set has 10,000
- * members (a GlobalNetworkSet plus the client pod). Anchor: the same pods with no Calico rules.
+ * members (a GlobalNetworkSet plus the client pod). Anchor: the same pods under Calico's rules
+ * with no policy (profiles allow), per backend; the bare kernel path (no rules, no conntrack) too.
  * TCP, one stream, `-t IPERF_SECONDS`, median of IPERF_RUNS; receiver Gbit/s.
  */
 import type { Resource } from '../src/api/index.js';
@@ -133,42 +134,82 @@ export interface IperfResult {
   seconds: number;
   runs: number;
   setMembers: number;
-  rows: { name: string; gbps: number[]; medianGbps: number; ratioToAnchor: number | null }[];
+  rows: {
+    name: string;
+    gbps: number[];
+    medianGbps: number;
+    /** Against the same backend's Calico rules with no policy (profiles allow): the policy's cost. */
+    ratioToAnchor: number | null;
+    anchor: string | null;
+    /** Against the bare kernel path (no netfilter rules at all, no conntrack). */
+    ratioToKernel: number | null;
+  }[];
 }
 
+const KERNEL = 'no Calico rules (kernel path)';
+
+/**
+ * Configurations are measured interleaved (one run of each, then the next round), so load that
+ * comes and goes on this shared machine hits them alike.
+ */
 export async function runIperfBench(): Promise<IperfResult> {
-  const rows: IperfResult['rows'] = [];
   const runner = kernelRunner({ netns: HOST, timeoutMs: 60_000 });
+  const configs: { name: string; backend?: 'nftables' | 'iptables'; policy?: boolean; anchor?: string }[] = [
+    { name: KERNEL },
+  ];
+  for (const b of ['nftables', 'iptables'] as const) {
+    const base = `Calico rules, no policy (${b})`;
+    configs.push({ name: base, backend: b, policy: false });
+    configs.push({
+      name: `policy, ${MEMBERS}-member selector set (${b})`,
+      backend: b,
+      policy: true,
+      anchor: base,
+    });
+  }
+  const samples = new Map<string, number[]>(configs.map((c) => [c.name, []]));
+  const backends = new Map<string, PolicyBackend>();
   try {
     await topology();
-    const measure = async (name: string): Promise<void> => {
-      const gbps: number[] = [];
-      for (let i = 0; i < RUNS; i++) gbps.push(await iperfOnce());
-      const anchor = rows[0]?.medianGbps;
-      rows.push({
-        name,
-        gbps,
-        medianGbps: median(gbps),
-        ratioToAnchor: anchor ? median(gbps) / anchor : null,
-      });
-    };
-    await measure('no Calico rules (kernel path)');
-    for (const backendName of ['nftables', 'iptables'] as const) {
-      const backend: PolicyBackend = makePolicyBackend(backendName, { runner });
-      backend.setDesired(new PolicyCalculator().update(iperfInput(true)));
-      await backend.reconcile({ full: true });
-      await measure(`policy, ${MEMBERS}-member selector set (${backendName})`);
-      await backend.remove();
+    for (let i = 0; i < RUNS; i++) {
+      for (const c of configs) {
+        for (const [name, b] of backends) {
+          if (name !== c.backend) {
+            await b.remove();
+            backends.delete(name);
+          }
+        }
+        if (c.backend) {
+          let b = backends.get(c.backend);
+          if (!b) backends.set(c.backend, (b = makePolicyBackend(c.backend, { runner })));
+          b.setDesired(new PolicyCalculator().update(iperfInput(!!c.policy)));
+          await b.reconcile({ full: true });
+        }
+        samples.get(c.name)!.push(await iperfOnce());
+      }
     }
   } finally {
+    for (const b of backends.values()) await b.remove().catch(() => undefined);
     for (const ns of [HOST, ...PODS.map((p) => p.ns)]) await deleteNetns(ns);
   }
+  const med = (name: string) => median(samples.get(name)!);
+  const rows: IperfResult['rows'] = configs.map((c) => ({
+    name: c.name,
+    gbps: samples.get(c.name)!,
+    medianGbps: med(c.name),
+    anchor: c.anchor ?? null,
+    ratioToAnchor: c.anchor ? med(c.name) / med(c.anchor) : null,
+    ratioToKernel: c.name === KERNEL ? null : med(c.name) / med(KERNEL),
+  }));
   process.stdout.write(
-    `\niperf3 pod -> pod through the host, ${SECONDS} s x ${RUNS} runs (receiver Gbit/s)\n`,
+    `\niperf3 pod -> pod through the host, ${SECONDS} s x ${RUNS} interleaved runs (receiver Gbit/s)\n`,
   );
   for (const r of rows) {
-    const ratio = r.ratioToAnchor === null ? '(anchor)' : `${r.ratioToAnchor.toFixed(2)}x`;
-    process.stdout.write(`${r.name.padEnd(52)} ${r.medianGbps.toFixed(2).padStart(7)}  ${ratio}\n`);
+    const vsAnchor = r.ratioToAnchor === null ? '' : `${r.ratioToAnchor.toFixed(2)}x no-policy`;
+    const vsKernel = r.ratioToKernel === null ? '(kernel)' : `${r.ratioToKernel.toFixed(2)}x kernel`;
+    process.stdout.write(
+      `${r.name.padEnd(52)} ${r.medianGbps.toFixed(2).padStart(7)}  ${vsKernel.padEnd(14)} ${vsAnchor}\n`,
+    );
   }
   return { seconds: SECONDS, runs: RUNS, setMembers: MEMBERS, rows };
 }

@@ -87,7 +87,7 @@ printTable(
   `policy: ${POLICIES} policies x ${ENDPOINTS} endpoints (${chains} chains, ${rules} rules, ${sets} sets), ${RUNS} runs`,
   rows,
 );
-const iperf = await runIperfBench();
+const iperf = process.env.BENCH_IPERF === '0' ? null : await runIperfBench();
 writeResults('policy', {
   scale: { policies: POLICIES, endpoints: ENDPOINTS, chains, rules, sets },
   runs: RUNS,
