@@ -215,36 +215,36 @@ async function joinOnce(index: number, watches: Map<string, RouteWatch>): Promis
 }
 
 const watches = new Map<string, RouteWatch>();
-let joins: Join[] = [];
 let upMs = 0;
-try {
-  const t = performance.now();
-  joins = await withLab(LAB, ['--nodes', String(BASE_HOSTS), '--mode', 'bgp'], async (s) => {
-    upMs = performance.now() - t;
-    await addPods(
-      LAB,
-      s.hosts.map((h) => ({ name: `p${h.index}`, node: h.index })),
+const tUp = performance.now();
+const joins = await withLab(LAB, ['--nodes', String(BASE_HOSTS), '--mode', 'bgp'], async (s) => {
+  upMs = performance.now() - tUp;
+  await addPods(
+    LAB,
+    s.hosts.map((h) => ({ name: `p${h.index}`, node: h.index })),
+  );
+  // Every host has the other nine blocks before the first join.
+  const deadline = Date.now() + TIMEOUT_MS;
+  for (;;) {
+    const counts = await Promise.all(
+      s.hosts.map(async (h) => (await birdRoutes(h.name)).filter((l) => l.includes('/28 ')).length),
     );
-    // Every host has the other nine blocks before the first join.
-    const deadline = Date.now() + TIMEOUT_MS;
-    for (;;) {
-      const counts = await Promise.all(
-        s.hosts.map(async (h) => (await birdRoutes(h.name)).filter((l) => l.includes('/28 ')).length),
-      );
-      if (counts.every((c) => c >= BASE_HOSTS - 1)) break;
-      if (Date.now() > deadline)
-        throw new Error(`the base lab did not converge: /28 routes per host ${counts.join(' ')}`);
-      await sleep(500);
-    }
+    if (counts.every((c) => c >= BASE_HOSTS - 1)) break;
+    if (Date.now() > deadline)
+      throw new Error(`the base lab did not converge: /28 routes per host ${counts.join(' ')}`);
+    await sleep(500);
+  }
+  try {
     for (const h of s.hosts) watches.set(h.name, new RouteWatch(h.name));
     await sleep(300);
     const out: Join[] = [];
     for (let i = 0; i < JOINS; i++) out.push(await joinOnce(BASE_HOSTS + 1 + i, watches));
     return out;
-  });
-} finally {
-  for (const w of watches.values()) w.stop();
-}
+  } finally {
+    // Before the lab goes: the monitors run inside its namespaces.
+    for (const w of watches.values()) w.stop();
+  }
+});
 
 const cols: [string, keyof Join][] = [
   ['join: calico-node start -> BIRD started', 'birdStartMs'],

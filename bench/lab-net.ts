@@ -140,73 +140,78 @@ interface ModeResult {
 }
 
 async function measureMode(mode: Mode): Promise<ModeResult> {
-  return withLab(LAB, ['--nodes', '2', '--mode', mode], async () => {
-    const ips = await addPods(LAB, [
-      { name: 'a', node: 1 },
-      { name: 'b', node: 2 },
-    ]);
-    const s = labState(LAB);
-    const [pa, pb] = ['a', 'b'].map((n) => s.pods.find((p) => p.name === n)!);
-    const serverIp = ips.get('b')!;
-    // --no-wait: wait here until a's pod reaches b's across the hosts.
-    for (let i = 0; ; i++) {
-      const r = await mustRun('ip', [
-        'netns',
-        'exec',
-        pa.netns,
-        'ping',
-        '-n',
-        '-c',
-        '1',
-        '-W',
-        '1',
-        serverIp,
-      ]).then(
-        () => true,
-        () => false,
-      );
-      if (r) break;
-      if (i > 30) throw new Error(`lab pod a cannot reach pod b (${serverIp}) in ${mode} mode`);
-    }
-    const mtuOut = await mustRun('ip', ['-n', pa.netns, '-o', 'link', 'show', 'eth0']);
-    const mtu = Number(/ mtu (\d+)/.exec(mtuOut)?.[1] ?? 0);
-    try {
-      await buildHandPath(mode);
-      const labGbps: number[] = [];
-      const handGbps: number[] = [];
-      const handConntrackGbps: number[] = [];
-      const paths = [
-        async () => labGbps.push(await iperfGbps(pa.netns, pb.netns, serverIp, SECONDS)),
-        async () => handGbps.push(await iperfGbps(PODS[0].ns, PODS[1].ns, PODS[1].ip, SECONDS)),
-        async () => {
-          await handConntrack(true);
-          handConntrackGbps.push(await iperfGbps(PODS[0].ns, PODS[1].ns, PODS[1].ip, SECONDS));
-          await handConntrack(false);
-        },
-      ];
-      // Rotating order: lab, hand, hand+ct; then hand, hand+ct, lab; ...
-      for (let i = 0; i < RUNS; i++) {
-        for (let k = 0; k < paths.length; k++) await paths[(i + k) % paths.length]();
+  return withLab(
+    LAB,
+    ['--nodes', '2', '--mode', mode],
+    async () => {
+      const ips = await addPods(LAB, [
+        { name: 'a', node: 1 },
+        { name: 'b', node: 2 },
+      ]);
+      const s = labState(LAB);
+      const [pa, pb] = ['a', 'b'].map((n) => s.pods.find((p) => p.name === n)!);
+      const serverIp = ips.get('b')!;
+      // --no-wait: wait here until a's pod reaches b's across the hosts.
+      for (let i = 0; ; i++) {
+        const r = await mustRun('ip', [
+          'netns',
+          'exec',
+          pa.netns,
+          'ping',
+          '-n',
+          '-c',
+          '1',
+          '-W',
+          '1',
+          serverIp,
+        ]).then(
+          () => true,
+          () => false,
+        );
+        if (r) break;
+        if (i > 30) throw new Error(`lab pod a cannot reach pod b (${serverIp}) in ${mode} mode`);
       }
-      const labMedianGbps = median(labGbps);
-      const handMedianGbps = median(handGbps);
-      const handConntrackMedianGbps = median(handConntrackGbps);
-      return {
-        mode,
-        mtu,
-        labGbps,
-        handGbps,
-        handConntrackGbps,
-        labMedianGbps,
-        handMedianGbps,
-        handConntrackMedianGbps,
-        ratio: labMedianGbps / handMedianGbps,
-        ratioToConntrack: labMedianGbps / handConntrackMedianGbps,
-      };
-    } finally {
-      await deleteNetnsPrefixed(HAND);
-    }
-  });
+      const mtuOut = await mustRun('ip', ['-n', pa.netns, '-o', 'link', 'show', 'eth0']);
+      const mtu = Number(/ mtu (\d+)/.exec(mtuOut)?.[1] ?? 0);
+      try {
+        await buildHandPath(mode);
+        const labGbps: number[] = [];
+        const handGbps: number[] = [];
+        const handConntrackGbps: number[] = [];
+        const paths = [
+          async () => labGbps.push(await iperfGbps(pa.netns, pb.netns, serverIp, SECONDS)),
+          async () => handGbps.push(await iperfGbps(PODS[0].ns, PODS[1].ns, PODS[1].ip, SECONDS)),
+          async () => {
+            await handConntrack(true);
+            handConntrackGbps.push(await iperfGbps(PODS[0].ns, PODS[1].ns, PODS[1].ip, SECONDS));
+            await handConntrack(false);
+          },
+        ];
+        // Rotating order: lab, hand, hand+ct; then hand, hand+ct, lab; ...
+        for (let i = 0; i < RUNS; i++) {
+          for (let k = 0; k < paths.length; k++) await paths[(i + k) % paths.length]();
+        }
+        const labMedianGbps = median(labGbps);
+        const handMedianGbps = median(handGbps);
+        const handConntrackMedianGbps = median(handConntrackGbps);
+        return {
+          mode,
+          mtu,
+          labGbps,
+          handGbps,
+          handConntrackGbps,
+          labMedianGbps,
+          handMedianGbps,
+          handConntrackMedianGbps,
+          ratio: labMedianGbps / handMedianGbps,
+          ratioToConntrack: labMedianGbps / handConntrackMedianGbps,
+        };
+      } finally {
+        await deleteNetnsPrefixed(HAND);
+      }
+    },
+    () => deleteNetnsPrefixed(HAND),
+  );
 }
 
 const results: ModeResult[] = [];

@@ -3,6 +3,7 @@
  * user would, always removing the lab afterwards (also on Ctrl-C), iperf3 between namespaces, and
  * reading process memory and start times from /proc.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -41,12 +42,22 @@ export function labState(lab: string): LabState {
  * `up`, then `fn`, then `down` whatever happened (a failed `up` leaves the lab for inspection, so
  * it is removed here too). SIGINT/SIGTERM remove the lab and exit 130.
  */
-export async function withLab<T>(lab: string, upArgs: string[], fn: (s: LabState) => Promise<T>): Promise<T> {
+export async function withLab<T>(
+  lab: string,
+  upArgs: string[],
+  fn: (s: LabState) => Promise<T>,
+  /** Also run on SIGINT/SIGTERM (`fn`'s own finally blocks do not run then). */
+  onInterrupt?: () => Promise<void>,
+): Promise<T> {
   let downing: Promise<unknown> | undefined;
   const down = (): Promise<unknown> => (downing ??= labCli(lab, ['down'], 60_000));
   const onSignal = (): void => {
     process.stderr.write(`\nremoving lab ${lab} ...\n`);
-    void down().finally(() => process.exit(130));
+    void stopLive()
+      .then(() => onInterrupt?.())
+      .catch(() => undefined)
+      .then(down)
+      .finally(() => process.exit(130));
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
@@ -83,6 +94,31 @@ export async function deleteNetnsPrefixed(prefix: string): Promise<void> {
   for (const ns of listNetns()) if (ns.startsWith(prefix)) await deleteNetns(ns);
 }
 
+/** iperf3 processes running now: stopped (and reaped) on SIGINT/SIGTERM before the clean-up. */
+const live = new Set<ChildProcess>();
+
+function tracked(cmd: string, args: string[], timeoutMs: number): Promise<{ code: number; stdout: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'ignore'] });
+    live.add(child);
+    let stdout = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.once('error', () => undefined);
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      live.delete(child);
+      resolve({ code: code ?? 1, stdout });
+    });
+  });
+}
+
+async function stopLive(): Promise<void> {
+  const waits = [...live].map((c) => new Promise((r) => c.once('close', r)));
+  for (const c of live) c.kill('SIGKILL');
+  await Promise.race([Promise.all(waits), sleep(2000)]);
+}
+
 /** One iperf3 TCP stream from `clientNs` to `serverIp` in `serverNs`: receiver Gbit/s. */
 export async function iperfGbps(
   clientNs: string,
@@ -90,29 +126,37 @@ export async function iperfGbps(
   serverIp: string,
   seconds: number,
 ): Promise<number> {
-  const srv = runCommand('ip', ['netns', 'exec', serverNs, 'iperf3', '-s', '-1', '-B', serverIp], {
-    timeoutMs: (seconds + 20) * 1000,
-  });
+  const srv = tracked(
+    'ip',
+    ['netns', 'exec', serverNs, 'iperf3', '-s', '-1', '-B', serverIp],
+    (seconds + 20) * 1000,
+  );
   // Wait until the server listens (connecting earlier fails the run).
   for (let i = 0; i < 100; i++) {
     const r = await runCommand('ip', ['netns', 'exec', serverNs, 'ss', '-Hltn', 'sport = :5201']);
     if (r.stdout.includes('LISTEN')) break;
     await sleep(20);
   }
-  const r = await runCommand(
+  const r = await tracked(
     'ip',
     ['netns', 'exec', clientNs, 'iperf3', '-c', serverIp, '-t', String(seconds), '-J'],
-    { timeoutMs: (seconds + 15) * 1000 },
+    (seconds + 15) * 1000,
   );
   await srv;
   let bps: number | undefined;
+  let error: string | undefined;
   try {
-    bps = (JSON.parse(r.stdout) as { end?: { sum_received?: { bits_per_second?: number } } }).end
-      ?.sum_received?.bits_per_second;
+    const j = JSON.parse(r.stdout) as {
+      error?: string;
+      end?: { sum_received?: { bits_per_second?: number } };
+    };
+    bps = j.end?.sum_received?.bits_per_second;
+    error = j.error;
   } catch {
     bps = undefined;
   }
-  if (!bps) throw new Error(`iperf3 ${clientNs} -> ${serverIp} gave no throughput: ${r.stderr.trim()}`);
+  if (!bps)
+    throw new Error(`iperf3 ${clientNs} -> ${serverIp} gave no throughput (exit ${r.code}): ${error ?? ''}`);
   return bps / 1e9;
 }
 
