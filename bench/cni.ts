@@ -3,8 +3,9 @@
  * libcni) into fresh pod namespaces inside a "host" namespace, for
  *   (a) Debian's Go `bridge` + `host-local` plugins (the anchor),
  *   (b) our `calico` + `calico-ipam` on a real etcd with no agent running (in-process),
- *   (c) our `calico` + `calico-ipam` through calico-cni-agent,
- * interleaved round by round so drift hits all three alike; plus VERSION latency (podman calls
+ *   (c) our `calico` + `calico-ipam` through calico-cni-agent, the plugins being the Node launchers,
+ *   (d) the same through the compiled Go shim (tools/cni-shim, as --install-plugins installs it),
+ * interleaved round by round so drift hits all alike; plus VERSION latency (podman calls
  * VERSION on every plugin for every command) and the floors: exec of /bin/true, `node -e 0`.
  *
  * The benchmark process re-runs itself inside the "host" namespace (nsenter --net), so etcd, the
@@ -29,6 +30,7 @@ import { fileURLToPath } from 'node:url';
 import { Client, ensureInitialized } from '../src/client/index.js';
 import { EtcdBackend } from '../src/datastore/index.js';
 import { startEtcd, type EtcdHandle } from '../src/lab/etcd-server.js';
+import { installPlugins } from '../src/cni/agent/install.js';
 import { pluginLauncher } from '../src/cni/agent/launcher.js';
 import { printTable, timed, writeResults, type Row, rowsJson } from './stats.js';
 
@@ -162,8 +164,10 @@ async function inside(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'calico-ts-bench-cni-'));
   const confDir = join(work, 'net.d');
   const binDir = join(work, 'bin');
+  const shimDir = join(work, 'bin-shim');
   mkdirSync(confDir);
   mkdirSync(binDir);
+  mkdirSync(shimDir);
   const etcd: EtcdHandle = await startEtcd();
   let agent: ChildProcess | undefined;
   const deadline = Date.now() + TIME_BUDGET_MS;
@@ -189,6 +193,8 @@ async function inside(): Promise<void> {
     for (const plugin of ['calico', 'calico-ipam'] as const) {
       writeFileSync(join(binDir, plugin), pluginLauncher(plugin), { mode: 0o755 });
     }
+    const installed = installPlugins(shimDir);
+    if (!installed.shim) throw new Error(`the Go shim was not built: ${installed.note}`);
     const conflists = {
       [`${PREFIX}go`]: {
         type: 'bridge',
@@ -250,14 +256,23 @@ async function inside(): Promise<void> {
         sum: [],
       },
       {
-        name: 'calico via agent',
+        name: 'calico via agent (Node thin plugin)',
         net: `${PREFIX}calico`,
         env: { ...common, CALICO_CNI_AGENT_SOCKET: agentSock },
         add: [],
         del: [],
         sum: [],
       },
+      {
+        name: 'calico via agent (Go shim)',
+        net: `${PREFIX}calico`,
+        env: { ...common, CNI_PATH: `${shimDir}:/usr/lib/cni`, CALICO_CNI_AGENT_SOCKET: agentSock },
+        add: [],
+        del: [],
+        sum: [],
+      },
     ];
+    const viaShim = variants[3];
 
     let pod = 0;
     let rounds = 0;
@@ -274,7 +289,7 @@ async function inside(): Promise<void> {
           const del = timedInHost([CNITOOL, 'del', v.net, `/run/netns/${ns}`], env);
           if (!del.ok) throw new Error(`${v.name}: DEL failed: ${del.err}`);
           if (round >= WARMUP) {
-            timedIds.add(env.CNI_CONTAINERID);
+            if (v.env.CALICO_CNI_AGENT_SOCKET === agentSock) timedIds.add(env.CNI_CONTAINERID);
             v.add.push(add.ms);
             v.del.push(del.ms);
             v.sum.push(add.ms + del.ms);
@@ -292,11 +307,11 @@ async function inside(): Promise<void> {
     const PAIRS = 5;
     for (let i = 0; i < PAIRS; i++) {
       const ns = `${PREFIX}-p${pod}`;
-      const env = { ...variants[2].env, CNI_CONTAINERID: `p${String(pod++).padStart(7, '0')}bench` };
+      const env = { ...viaShim.env, CNI_CONTAINERID: `p${String(pod++).padStart(7, '0')}bench` };
       must('ip', ['netns', 'add', ns]);
       try {
         for (const cmd of ['add', 'del']) {
-          const r = timedInHost([CNITOOL, cmd, variants[2].net, `/run/netns/${ns}`], env);
+          const r = timedInHost([CNITOOL, cmd, viaShim.net, `/run/netns/${ns}`], env);
           if (!r.ok) throw new Error(`counting run: ${cmd} failed: ${r.err}`);
         }
       } finally {
@@ -323,6 +338,7 @@ async function inside(): Promise<void> {
     const versions = {
       go: version(['/usr/lib/cni/bridge']),
       calico: version([join(binDir, 'calico')]),
+      shim: version([join(shimDir, 'calico')]),
       esmBin: version([process.execPath, join(ROOT, 'dist', 'bin', 'calico.js')]),
       node: version([process.execPath, '-e', '0']),
       exec: version(['/bin/true']),
@@ -335,6 +351,17 @@ async function inside(): Promise<void> {
       ),
       thinInProcess: version(
         [join(binDir, 'calico')],
+        { CNI_COMMAND: 'ADD', CALICO_CNI_AGENT_SOCKET: join(work, 'no-agent.sock') },
+        1,
+      ),
+      shimAgent: version(
+        [join(shimDir, 'calico')],
+        { CNI_COMMAND: 'ADD', CALICO_CNI_AGENT_SOCKET: agentSock },
+        1,
+      ),
+      // No agent: the shim execs its Node launcher, which runs the plugin in-process.
+      shimInProcess: version(
+        [join(shimDir, 'calico')],
         { CNI_COMMAND: 'ADD', CALICO_CNI_AGENT_SOCKET: join(work, 'no-agent.sock') },
         1,
       ),
@@ -369,6 +396,7 @@ async function inside(): Promise<void> {
       samples: versions.calico,
       anchor: 'VERSION: go bridge',
     });
+    table.push({ name: 'VERSION: calico (Go shim)', samples: versions.shim, anchor: 'VERSION: go bridge' });
     table.push({
       name: 'VERSION: dist/bin/calico.js (ES module bin)',
       samples: versions.esmBin,
@@ -385,6 +413,16 @@ async function inside(): Promise<void> {
       name: 'in-process plugin, trivial request',
       samples: versions.thinInProcess,
       anchor: 'floor: node -e 0',
+    });
+    table.push({
+      name: 'Go shim -> agent, trivial request',
+      samples: versions.shimAgent,
+      anchor: 'VERSION: go bridge',
+    });
+    table.push({
+      name: 'Go shim -> Node fallback, trivial request',
+      samples: versions.shimInProcess,
+      anchor: 'in-process plugin, trivial request',
     });
     printTable(
       `cni: ADD/DEL through libcni (mini-cnitool), ${rounds} rounds interleaved, one etcd (medians; ratios within this run)`,

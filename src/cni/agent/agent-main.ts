@@ -2,13 +2,11 @@
  * calico-cni-agent as a process: options, start-up (modules and datastore code loaded before the
  * first request), one log line per request, and a clean stop on SIGTERM/SIGINT.
  */
-import { renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { CalicoError } from '../../errors/index.js';
 import { VERSION } from '../../version.js';
 import { createCniDeps, type ClosableCniDeps } from '../index.js';
 import { AGENT_TEST_HOOKS_ENV, agentHandler } from './agent-handler.js';
-import { pluginLauncher } from './launcher.js';
+import { installPlugins } from './install.js';
 import { agentSocketPath } from './protocol.cjs';
 import { CniAgentServer } from './server.js';
 
@@ -21,7 +19,7 @@ export interface AgentOptions {
 }
 
 export const AGENT_USAGE = `Usage: calico-cni-agent [--socket PATH] [--request-timeout-ms N] [--max-concurrent N] [--quiet]
-       calico-cni-agent --install-plugins DIR
+       calico-cni-agent --install-plugins DIR [--no-go-shim]
 
 Runs CNI requests for the calico and calico-ipam plugins over a unix socket, keeping datastore
 connections open between requests. Without a running agent the plugins do the work themselves.
@@ -32,7 +30,9 @@ connections open between requests. Without a running agent the plugins do the wo
   --max-concurrent N       requests run at once; more wait (default 16)
   --quiet                  no log line per request
   --install-plugins DIR    write the thin calico and calico-ipam plugins into DIR (a CNI bin dir)
-                           and exit
+                           and exit: the compiled Go shim when Go can build it, with the Node
+                           launcher (<name>.cjs, the in-process fallback) beside it
+  --no-go-shim             with --install-plugins: install the Node launchers only
   -v, --version            print the version
 `;
 
@@ -44,10 +44,12 @@ function positiveInt(flag: string, v: string | undefined): number {
   return n;
 }
 
-export type AgentCommand = AgentOptions | 'help' | 'version' | { installPlugins: string };
+export type AgentCommand = AgentOptions | 'help' | 'version' | { installPlugins: string; goShim?: false };
 
 export function parseAgentArgs(argv: string[], env: NodeJS.ProcessEnv): AgentCommand {
   const opts: AgentOptions = { socketPath: agentSocketPath(env) };
+  let install: string | undefined;
+  let goShim = true;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const [flag, inline] =
@@ -80,12 +82,19 @@ export function parseAgentArgs(argv: string[], env: NodeJS.ProcessEnv): AgentCom
       case '--install-plugins': {
         const v = value();
         if (!v) throw new CalicoError('USAGE', '--install-plugins needs a directory', AGENT_USAGE);
-        return { installPlugins: v };
+        install = v;
+        break;
       }
+      case '--no-go-shim':
+        goShim = false;
+        break;
       default:
         throw new CalicoError('USAGE', `unknown argument ${a}`, AGENT_USAGE);
     }
   }
+  if (install !== undefined)
+    return goShim ? { installPlugins: install } : { installPlugins: install, goShim };
+  if (!goShim) throw new CalicoError('USAGE', '--no-go-shim goes with --install-plugins', AGENT_USAGE);
   return opts;
 }
 
@@ -130,12 +139,19 @@ export async function agentMain(argv: string[]): Promise<number> {
     return 0;
   }
   if ('installPlugins' in parsed) {
-    for (const plugin of ['calico', 'calico-ipam'] as const) {
-      const file = join(parsed.installPlugins, plugin);
-      // Write beside, then rename: a runtime exec'ing the plugin never sees a half-written file.
-      writeFileSync(`${file}.tmp`, pluginLauncher(plugin), { mode: 0o755 });
-      renameSync(`${file}.tmp`, file);
-      process.stdout.write(`installed ${file}\n`);
+    let r: ReturnType<typeof installPlugins>;
+    try {
+      r = installPlugins(parsed.installPlugins, { goShim: parsed.goShim });
+    } catch (e) {
+      process.stderr.write(`calico-cni-agent: cannot install the plugins: ${(e as Error).message}\n`);
+      return 1;
+    }
+    for (const f of r.files) process.stdout.write(`installed ${f}\n`);
+    if (r.note !== undefined) {
+      process.stderr.write(
+        `calico-cni-agent: installed the Node launchers as the plugins (each call pays Node's start-up): ` +
+          `the Go shim was not built: ${r.note}\n`,
+      );
     }
     return 0;
   }

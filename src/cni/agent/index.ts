@@ -4,6 +4,8 @@
  */
 export { CniAgentServer, type AgentServerOptions, type RequestHandler } from './server.js';
 export { pluginLauncher } from './launcher.js';
+export { installPlugins, PLUGIN_NAMES, type InstallOptions, type InstallReport } from './install.js';
+export { buildShim, shimUnavailable, SHIM_SRC_DIR } from './shim-build.js';
 export {
   AGENT_ENABLED_ENV,
   AGENT_SOCKET_NETCONF_KEY,

@@ -1,13 +1,13 @@
 /** calico-cni-agent's command line: options, --install-plugins, and start-up failures. */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { parseAgentArgs } from '../../../src/cni/agent/agent-main.js';
-import { DEFAULT_AGENT_SOCKET } from '../../../src/cni/agent/index.js';
+import { DEFAULT_AGENT_SOCKET, shimUnavailable } from '../../../src/cni/agent/index.js';
 import { assertNoLeaks } from '../../helpers/leaks.js';
 
 const AGENT_BIN = fileURLToPath(new URL('../../../bin/calico-cni-agent.js', import.meta.url));
@@ -63,25 +63,68 @@ describe('calico-cni-agent options', () => {
     assert.match(r.stdout, /^calico-cni-agent \(calico-ts\) v\d+\.\d+\.\d+/);
   });
 
-  it('--install-plugins writes executable thin plugins that answer VERSION', () => {
+  /** The installed plugin answers VERSION in the requested version, as the Node plugin does. */
+  function assertAnswersVersion(file: string): void {
+    const v = spawnSync(file, [], {
+      input: '{"cniVersion":"0.4.0"}',
+      env: { PATH: '/usr/bin:/bin', CNI_COMMAND: 'VERSION' },
+      encoding: 'utf8',
+    });
+    assert.equal(v.status, 0, v.stderr);
+    assert.equal(JSON.parse(v.stdout).cniVersion, '0.4.0');
+  }
+
+  function assertNodeLauncher(file: string, p: string): void {
+    assert.equal(statSync(file).mode & 0o777, 0o755);
+    assert.match(
+      readFileSync(file, 'utf8'),
+      new RegExp(`^#!${process.execPath}\\nrequire\\(.*entry\\.cjs"\\)\\.main\\("${p}"\\);\\n$`),
+    );
+  }
+
+  it('--install-plugins writes the Go shim with the Node launcher beside it, both answering VERSION', () => {
     const bin = join(dir, 'cni-bin');
-    spawnSync('mkdir', ['-p', bin]);
+    mkdirSync(bin, { recursive: true });
     const r = agent(['--install-plugins', bin]);
     assert.equal(r.status, 0, r.stderr);
+    const shim = shimUnavailable() === undefined;
     for (const p of ['calico', 'calico-ipam']) {
-      assert.equal(statSync(join(bin, p)).mode & 0o777, 0o755);
-      assert.match(
-        readFileSync(join(bin, p), 'utf8'),
-        new RegExp(`^#!${process.execPath}\\nrequire\\(.*entry\\.cjs"\\)\\.main\\("${p}"\\);\\n$`),
-      );
-      const v = spawnSync(join(bin, p), [], {
-        input: '{"cniVersion":"0.4.0"}',
-        env: { PATH: '/usr/bin:/bin', CNI_COMMAND: 'VERSION' },
-        encoding: 'utf8',
-      });
-      assert.equal(v.status, 0);
-      assert.equal(JSON.parse(v.stdout).cniVersion, '0.4.0');
+      assertNodeLauncher(join(bin, `${p}.cjs`), p);
+      assertAnswersVersion(join(bin, `${p}.cjs`));
+      if (shim) {
+        // An ELF executable (the compiled shim), not a script.
+        assert.equal(readFileSync(join(bin, p)).subarray(0, 4).toString('latin1'), '\x7fELF');
+        assert.equal(statSync(join(bin, p)).mode & 0o777, 0o755);
+      } else {
+        assertNodeLauncher(join(bin, p), p);
+        assert.match(r.stderr, /installed the Node launchers as the plugins/);
+      }
+      assertAnswersVersion(join(bin, p));
     }
+    assert.deepEqual(readdirSync(bin).sort(), ['calico', 'calico-ipam', 'calico-ipam.cjs', 'calico.cjs']);
+  });
+
+  it('--install-plugins --no-go-shim writes the Node launchers only', () => {
+    const bin = join(dir, 'cni-bin-node');
+    mkdirSync(bin, { recursive: true });
+    const r = agent(['--install-plugins', bin, '--no-go-shim']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stderr, '');
+    for (const p of ['calico', 'calico-ipam']) {
+      assertNodeLauncher(join(bin, p), p);
+      assertAnswersVersion(join(bin, p));
+    }
+    assert.deepEqual(parseAgentArgs(['--no-go-shim', '--install-plugins', '/x'], {}), {
+      installPlugins: '/x',
+      goShim: false,
+    });
+    assert.throws(() => parseAgentArgs(['--no-go-shim'], {}), /goes with --install-plugins/);
+  });
+
+  it('--install-plugins into a missing directory fails with the reason', () => {
+    const r = agent(['--install-plugins', join(dir, 'nowhere')]);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /cannot install the plugins: ENOENT/);
   });
 
   it('exits 1 with the reason when the socket path is taken by a live agent', async () => {

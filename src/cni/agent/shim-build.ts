@@ -1,0 +1,76 @@
+/**
+ * Builds the compiled thin plugin (tools/cni-shim, Go, stdlib only) for one plugin name. A Go
+ * plugin starts in ~2 ms where Node takes ~40 ms, and every CNI call execs the plugin at least once.
+ * Built offline with the machine's Go (no module downloads); the plugin's name and the path of the
+ * Node launcher it falls back to are set at link time, so the binary needs no other file to run.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { PluginName } from './protocol.cjs';
+
+/** The Go source, in the repository beside dist/. */
+export const SHIM_SRC_DIR = fileURLToPath(new URL('../../../../tools/cni-shim/', import.meta.url));
+/** Go's build cache, shared with the other tools built from this checkout. */
+const GO_CACHE_DIR = fileURLToPath(new URL('../../../tools/.gocache', import.meta.url));
+
+export type ShimBuild = { ok: true } | { ok: false; why: string };
+
+function goAvailable(): boolean {
+  return spawnSync('sh', ['-c', 'command -v go'], { stdio: 'ignore' }).status === 0;
+}
+
+/** Whether the shim can be built here; the reason when not. */
+export function shimUnavailable(): string | undefined {
+  if (!existsSync(join(SHIM_SRC_DIR, 'main.go'))) return `its source ${SHIM_SRC_DIR} is missing`;
+  if (!goAvailable()) return 'Go is not installed (Debian: golang-go)';
+  return undefined;
+}
+
+/**
+ * Builds the shim for `plugin` into `out`, falling back to the Node launcher at `fallback` (an
+ * absolute path). Writes only `out`; a failed build leaves nothing behind.
+ */
+export function buildShim(plugin: PluginName, out: string, fallback: string): ShimBuild {
+  const unavailable = shimUnavailable();
+  if (unavailable) return { ok: false, why: unavailable };
+  // -ldflags splits on spaces outside quotes; a path holding both quote kinds cannot be passed.
+  if (fallback.includes("'") && fallback.includes('"'))
+    return { ok: false, why: `the path ${fallback} holds both quote characters` };
+  const q = fallback.includes("'") ? '"' : "'";
+  mkdirSync(GO_CACHE_DIR, { recursive: true });
+  const r = spawnSync(
+    'go',
+    [
+      'build',
+      '-trimpath',
+      '-o',
+      out,
+      '-ldflags',
+      `-s -w -X main.pluginName=${plugin} -X ${q}main.fallbackPath=${fallback}${q}`,
+      '.',
+    ],
+    {
+      cwd: SHIM_SRC_DIR,
+      encoding: 'utf8',
+      timeout: 180_000,
+      env: {
+        PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
+        HOME: process.env.HOME ?? '/tmp',
+        // Offline: stdlib only, no module downloads; a static binary.
+        GOFLAGS: '-mod=mod',
+        GOPROXY: 'off',
+        GOCACHE: GO_CACHE_DIR,
+        GOPATH: join(GO_CACHE_DIR, '..', '.gopath'),
+        CGO_ENABLED: '0',
+      },
+    },
+  );
+  if (r.status !== 0) {
+    rmSync(out, { force: true });
+    const why = (r.stderr || r.stdout || r.error?.message || `exit ${r.status ?? r.signal}`).trim();
+    return { ok: false, why: `go build failed: ${why}` };
+  }
+  return { ok: true };
+}

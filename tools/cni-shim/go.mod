@@ -1,0 +1,3 @@
+module calico-ts/cni-shim
+
+go 1.19
