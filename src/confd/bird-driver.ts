@@ -327,13 +327,19 @@ function sleep(ms: number): Promise<void> {
 
 /**
  * Ends a BIRD left behind by an earlier run, by the PID in its pid file, if that process is still a
- * BIRD. Returns the PID it signalled.
+ * BIRD. Returns the PID it signalled. SIGTERM (the default) is a clean shutdown: BIRD closes its
+ * sessions with a Cease, so peers withdraw its routes at once; SIGKILL drops the sessions without
+ * one, so graceful-restart peers keep the routes while a successor started with `-R` recovers.
  */
-export async function stopBirdFromPidFile(pidFile: string, waitMs = 5000): Promise<number | undefined> {
+export async function stopBirdFromPidFile(
+  pidFile: string,
+  waitMs = 5000,
+  signal: NodeJS.Signals = 'SIGTERM',
+): Promise<number | undefined> {
   const text = await readFile(pidFile, 'utf8').catch(() => '');
   const pid = Number(text.trim());
   if (!Number.isInteger(pid) || pid <= 1 || (await processName(pid)) !== 'bird') return undefined;
-  process.kill(pid, 'SIGTERM');
+  process.kill(pid, signal);
   const deadline = Date.now() + waitMs;
   while (Date.now() < deadline) {
     if ((await processName(pid)) === undefined) return pid;

@@ -3,7 +3,7 @@
  * driver installs it (checked by `bird -p`, then `birdc configure` once BIRD runs) and, after the
  * first configuration, starts BIRD and keeps it running (restarts with backoff are the driver's).
  * A BIRD left behind by a calico-node that was killed (SIGKILL: no chance to stop its child) is
- * found by the PID in bird.pid and ended first.
+ * found by the PID in bird.pid and ended first, the new one taking over by graceful restart.
  */
 import { mkdir } from 'node:fs/promises';
 import type { Client } from '../../../client/index.js';
@@ -67,12 +67,18 @@ export function confdComponent(opts: ConfdComponentOptions): ConfdComponent {
     start: async () => {
       const { paths, log } = opts;
       await mkdir(paths.runDir, { recursive: true });
-      const stale = await stopBirdFromPidFile(paths.birdPidFile);
-      if (stale !== undefined) opts.birdLog.warn(`stopped a BIRD left by an earlier run (pid ${stale})`);
+      // A BIRD still running means our routes are in the kernel and at every peer. SIGKILL (no
+      // Cease) leaves peers in graceful-restart helper mode, holding the routes, and `-R` makes the
+      // new BIRD keep the kernel's routes until its sessions have resynced: a restart forwards on.
+      const stale = await stopBirdFromPidFile(paths.birdPidFile, 5000, 'SIGKILL');
+      if (stale !== undefined) {
+        opts.birdLog.warn(`stopped a BIRD left by an earlier run (pid ${stale}); graceful restart`);
+      }
       const d = new BirdDriver({
         configPath: paths.birdConfig,
         socketPath: paths.birdSocket,
         pidFile: paths.birdPidFile,
+        gracefulRestart: stale !== undefined,
         launcher: opts.birdLauncher,
         onEvent: (e) => {
           const { level, msg } = describeEvent(e);
