@@ -44,7 +44,6 @@ export function buildShim(plugin: PluginName, out: string, fallback: string): Sh
     'go',
     [
       'build',
-      '-trimpath',
       '-o',
       out,
       '-ldflags',

@@ -35,15 +35,12 @@ export async function cmdDel(ctx: PluginContext): Promise<string> {
     await cleanNetns();
     await ipamDel(ctx);
   } else {
-    let ipamError: unknown;
-    try {
-      await ipamDel(ctx);
-    } catch (e) {
-      ipamError = e;
-    }
-    await removeWep();
+    // Plain CNI: the release and the endpoint delete touch different objects, so they run at once;
+    // an endpoint error ends the DEL, an IPAM error is reported once the interface is gone.
+    const [ipam, endpoint] = await Promise.allSettled([ipamDel(ctx), removeWep()]);
+    if (endpoint.status === 'rejected') throw endpoint.reason;
     await cleanNetns();
-    if (ipamError) throw toCniError(ipamError);
+    if (ipam.status === 'rejected') throw toCniError(ipam.reason);
   }
   log.info(`deleted ${ids.wepName}`);
   return '';
