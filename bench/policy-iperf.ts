@@ -5,14 +5,13 @@
  * with no policy (profiles allow), per backend; the bare kernel path (no rules, no conntrack) too.
  * TCP, one stream, `-t IPERF_SECONDS`, median of IPERF_RUNS; receiver Gbit/s.
  */
-import type { Resource } from '../src/api/index.js';
 import { PolicyCalculator, type PolicyInput } from '../src/felix/calc/policy/index.js';
 import { kernelRunner } from '../src/felix/dataplane/index.js';
 import type { PolicyBackend } from '../src/felix/dataplane/policy/backend.js';
 import { makePolicyBackend } from '../src/felix/dataplane/policy/make-backend.js';
 import { createNetns, deleteNetns, ipBatch, setSysctl } from '../src/lab/netns.js';
 import { mustRun, runCommand } from '../src/lab/run-command.js';
-import { BENCH_CONFIG, BENCH_NODE } from './policy-scale.js';
+import { BENCH_CONFIG, BENCH_NODE, res } from './policy-scale.js';
 import { median } from './stats.js';
 
 const SECONDS = Number(process.env.IPERF_SECONDS ?? 3);
@@ -23,15 +22,6 @@ const PODS = [
   { ns: 'ctsbench-ia', veth: 'calibench0a', ip: '203.0.113.10', labels: { role: 'client' } },
   { ns: 'ctsbench-ib', veth: 'calibench0b', ip: '203.0.113.11', labels: { app: 'server' } },
 ];
-
-function res(kind: string, name: string, namespace: string | undefined, spec: object, labels = {}): Resource {
-  return {
-    apiVersion: 'projectcalico.org/v3',
-    kind,
-    metadata: { name, ...(namespace ? { namespace } : {}), labels, resourceVersion: '1' },
-    spec,
-  } as Resource;
-}
 
 function iperfInput(withPolicy: boolean): PolicyInput {
   const nets: string[] = [];

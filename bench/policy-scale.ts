@@ -24,7 +24,14 @@ export const BENCH_CONFIG: PolicyConfig = {
 const APPS = 50;
 const NAMESPACES = 10;
 
-function res(kind: string, name: string, namespace: string | undefined, spec: object, labels = {}): Resource {
+/** A v3 resource as the syncer hands it to the calculator. */
+export function res(
+  kind: string,
+  name: string,
+  namespace: string | undefined,
+  spec: object,
+  labels = {},
+): Resource {
   return {
     apiVersion: 'projectcalico.org/v3',
     kind,
