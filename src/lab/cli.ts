@@ -231,32 +231,28 @@ function build(io: LabIO, setStatus: (n: number) => void): Command {
     const { parseManifest, readManifestText } = await import('./manifest.js');
     return parseManifest(await readManifestText(file, readStdin), file === '-' ? 'stdin' : file);
   };
-  program
-    .command('apply')
-    .description(
-      'create or update Kubernetes Namespaces, ServiceAccounts, Pods, NetworkPolicies and Calico v3 resources, as kubelet and kube-controllers would',
-    )
-    .addOption(fileOption())
-    .addOption(nameOption(DEFAULT_LAB))
-    .action(async (o: { filename: string }, c: Command) => {
-      const names = labOf(c);
-      requireState(names);
-      const objects = await manifestOf(o.filename);
-      const { applyManifest } = await import('./apply.js');
-      setStatus(await applyManifest(names, objects, io));
-    });
-  program
-    .command('delete')
-    .description('delete what a file describes (a Namespace with its pods, policies and service accounts)')
-    .addOption(fileOption())
-    .addOption(nameOption(DEFAULT_LAB))
-    .action(async (o: { filename: string }, c: Command) => {
-      const names = labOf(c);
-      requireState(names);
-      const objects = await manifestOf(o.filename);
-      const { deleteManifest } = await import('./apply.js');
-      setStatus(await deleteManifest(names, objects, io));
-    });
+  const manifestCommand = (name: 'apply' | 'delete', description: string): void => {
+    program
+      .command(name)
+      .description(description)
+      .addOption(fileOption())
+      .addOption(nameOption(DEFAULT_LAB))
+      .action(async (o: { filename: string }, c: Command) => {
+        const names = labOf(c);
+        requireState(names);
+        const objects = await manifestOf(o.filename);
+        const { applyManifest, deleteManifest } = await import('./apply.js');
+        setStatus(await (name === 'apply' ? applyManifest : deleteManifest)(names, objects, io));
+      });
+  };
+  manifestCommand(
+    'apply',
+    'create or update Kubernetes Namespaces, ServiceAccounts, Pods, NetworkPolicies and Calico v3 resources, as kubelet and kube-controllers would',
+  );
+  manifestCommand(
+    'delete',
+    'delete what a file describes (a Namespace with its pods, policies and service accounts)',
+  );
   program
     .command('get')
     .description('Kubernetes pods: get pods; get pod NAMESPACE/NAME -o json')
