@@ -9,7 +9,6 @@ import { after, before, describe, it } from 'node:test';
 import { assertNoLeaks } from '../../helpers/leaks.js';
 import {
   assertLabGone,
-  calico,
   CalicoLab,
   eventually,
   expectedMatrix,
@@ -18,23 +17,14 @@ import {
   policySkip,
   tcpRead,
   type LabPod,
+  ALLOW_A_TO_B_TCP80,
 } from './fixtures/calico-lab.js';
 
 const lab = new CalicoLab('ka1');
 const skip = policySkip();
 const PODS = ['default/a', 'default/b', 'default/c'];
 
-const POLICY = calico(
-  'NetworkPolicy',
-  { name: 'allow-a-to-b', namespace: 'default' },
-  {
-    selector: "app == 'b'",
-    types: ['Ingress'],
-    ingress: [
-      { action: 'Allow', protocol: 'TCP', source: { selector: "app == 'a'" }, destination: { ports: [80] } },
-    ],
-  },
-);
+const POLICY = ALLOW_A_TO_B_TCP80;
 
 describe(
   'Calico policy: the seeds’ scenario (3 hosts, a → b on TCP 80 only)',

@@ -10,7 +10,6 @@ import { after, before, describe, it } from 'node:test';
 import { assertNoLeaks } from '../../helpers/leaks.js';
 import {
   assertLabGone,
-  calico,
   CalicoLab,
   eventually,
   podManifest,
@@ -19,6 +18,7 @@ import {
   switchToIptables,
   sleep,
   type LabPod,
+  ALLOW_A_TO_B_TCP80,
 } from './fixtures/calico-lab.js';
 
 const lab = new CalicoLab('ka5');
@@ -27,17 +27,7 @@ const REPAIR_MS = 10_000;
 /** b's host. */
 const HB = 2;
 
-const POLICY = calico(
-  'NetworkPolicy',
-  { name: 'allow-a-to-b', namespace: 'default' },
-  {
-    selector: "app == 'b'",
-    types: ['Ingress'],
-    ingress: [
-      { action: 'Allow', protocol: 'TCP', source: { selector: "app == 'a'" }, destination: { ports: [80] } },
-    ],
-  },
-);
+const POLICY = ALLOW_A_TO_B_TCP80;
 
 describe(
   'Calico policy faults: drift repaired within 10 s (nftables, iptables)',
