@@ -45,7 +45,7 @@ import { SelectorIndex } from './selector-index.js';
 import { policyChainName, profileChainName, type Direction } from './names.js';
 import { compileChain } from './rule-compile.js';
 import type { SetDef } from './parsed-rule.js';
-import { planEndpoint, type EndpointPlan } from './endpoint-plan.js';
+import { planEndpoint, planTemplate, type EndpointPlan, type PlanTemplate } from './endpoint-plan.js';
 import { GroupChains } from './policy-groups.js';
 import { PlanUses } from './plan-uses.js';
 import { buildDispatches } from './dispatches.js';
@@ -190,11 +190,20 @@ export class PolicyCalculator {
     // Endpoint plans, and which policy / profile chains they reference.
     const endpoints = this.localEndpoints();
     const uses = s.uses;
+    // Endpoints matching the same selectors with the same profiles share a template.
+    const templates = new Map<string, PlanTemplate>();
     for (const ep of endpoints) {
       let plan = s.plans.get(ep.key);
       if (!plan || dirty.all || dirty.keys.has(ep.key) || plan.endpoint !== ep) {
-        const policies = this.policiesOf(ep);
-        const next = planEndpoint(ep, policies, this.existingProfiles(ep), s.tiers, cfg, plan, s.groups);
+        const key = this.templateKey(ep);
+        let t = templates.get(key);
+        if (!t) {
+          const policies = this.policiesOf(ep);
+          const wildcard = ep.type === 'hep' && ep.iface === '*';
+          t = planTemplate(ep.type, wildcard, policies, this.existingProfiles(ep), s.tiers, cfg, s.groups);
+          templates.set(key, t);
+        }
+        const next = planEndpoint(ep, t, plan);
         uses.count(next, 1);
         if (plan) uses.count(plan, -1);
         s.plans.set(ep.key, (plan = next));
@@ -437,6 +446,14 @@ export class PolicyCalculator {
       ifaces.add(k);
       return true;
     }));
+  }
+
+  /** What decides an endpoint's template: its kind, profiles and the policy selectors it matches. */
+  private templateKey(ep: LocalEndpoint): string {
+    const ids = [...this.state.local.matchesOf(ep.key)];
+    if (ids.length > 1) ids.sort();
+    const wildcard = ep.type === 'hep' && ep.iface === '*';
+    return `${ep.type}\0${wildcard ? 1 : 0}\0${ep.profiles.join('\x01')}\0${ids.join('\x01')}`;
   }
 
   /** Policies selecting the endpoint, in enforcement order. */

@@ -1,9 +1,10 @@
 /**
  * One local endpoint's plan: which tiers and policies apply per direction and per kind of chain
  * (normal, forward, untracked, pre-DNAT), the chains that implement it, and the policy / profile
- * chains those jump to. Chains are re-rendered only when the plan's signature changes.
+ * chains those jump to. Endpoints with the same policies and profiles share one template (the
+ * rules); an endpoint's chains are rebuilt only when its template's signature changes.
  */
-import type { Chain, TableName } from './ruleset.js';
+import type { Chain, Rule, TableName } from './ruleset.js';
 import type { PolicyConfig } from './input.js';
 import type { LocalEndpoint } from './endpoints.js';
 import { missingTier, type PolicyModel, type ProfileModel, type TierModel } from './model.js';
@@ -11,17 +12,34 @@ import { CHAIN, PREFIX, endpointChainName, type Direction } from './names.js';
 import { endpointChain, type ChainKind, type TierPlan } from './endpoint-chains.js';
 import type { GroupChains } from './policy-groups.js';
 
-export interface EndpointPlan {
-  endpoint: LocalEndpoint;
+/**
+ * What an endpoint's chains are made of apart from their names: the same for every endpoint of a
+ * kind with the same policies and profiles (at scale, every pod of one app), so it is planned and
+ * rendered once and shared. Everything in it is immutable.
+ */
+export interface PlanTemplate {
+  /** Everything the chains depend on (selectors too: they decide the policy groups). */
   sig: string;
-  chains: Chain[];
+  /** Each chain's name prefix (the endpoint's interface completes it), table and rules. */
+  chains: { prefix: string; table: TableName; rules: Rule[] }[];
   /** The policy-group chains the chains jump to (shared with other endpoints). */
   groups: Chain[];
   /** (policy ID, direction) pairs the chains jump to. */
   policies: [string, Direction][];
   /** (profile name, direction) pairs the chains jump to. */
   profiles: [string, Direction][];
-  /** The endpoint needs the raw (untracked) / mangle (pre-DNAT) tables. */
+  /** The chains need the raw (untracked) / mangle (pre-DNAT) tables. */
+  raw: boolean;
+  mangle: boolean;
+}
+
+export interface EndpointPlan {
+  endpoint: LocalEndpoint;
+  template: PlanTemplate;
+  chains: Chain[];
+  groups: Chain[];
+  policies: [string, Direction][];
+  profiles: [string, Direction][];
   raw: boolean;
   mangle: boolean;
 }
@@ -50,21 +68,21 @@ const untracked = (p: PolicyModel) => p.category === 'untracked';
 const preDnat = (p: PolicyModel) => p.category === 'preDNAT';
 
 /**
- * Plans `ep` given the policies selecting it (in enforcement order) and its existing profiles;
- * reuses `prev`'s chains when nothing they depend on changed. With `groups`, consecutive policies
- * sharing a selector are jumped to through a policy-group chain.
+ * The template for endpoints of `type` (`wildcard`: a host endpoint on every interface) given the
+ * policies selecting them (in enforcement order) and their existing profiles. With `groups`,
+ * consecutive policies sharing a selector are jumped to through a policy-group chain.
  */
-export function planEndpoint(
-  ep: LocalEndpoint,
+export function planTemplate(
+  type: LocalEndpoint['type'],
+  wildcard: boolean,
   policies: readonly PolicyModel[],
   profiles: readonly ProfileModel[],
   tiers: ReadonlyMap<string, TierModel>,
   cfg: PolicyConfig,
-  prev: EndpointPlan | undefined,
   groups?: GroupChains,
-): EndpointPlan {
+): PlanTemplate {
   const none: TierPlan[] = [];
-  const hep = ep.type === 'hep';
+  const hep = type === 'hep';
   const plans: Plans = {
     in: tierPlans(policies, tiers, 'ingress', normal),
     out: tierPlans(policies, tiers, 'egress', normal),
@@ -75,9 +93,8 @@ export function planEndpoint(
     preDnat: hep ? tierPlans(policies, tiers, 'ingress', preDnat) : none,
   };
   const profileNames = profiles.map((p) => p.name);
-  // Everything the chains depend on, selectors too (they decide the policy groups); built by hand:
-  // JSON.stringify of nested arrays cost more than planning itself.
-  let sig = `${ep.key}\0${ep.type}\0${ep.iface}\0${ep.profiles.join('\x01')}\0${profileNames.join('\x01')}\0${groups ? 1 : 0}`;
+  // Built by hand: JSON.stringify of nested arrays cost more than planning itself.
+  let sig = `${type}\0${wildcard ? 1 : 0}\0${profileNames.join('\x01')}\0${groups ? 1 : 0}`;
   for (const ps of Object.values(plans)) {
     sig += '\0|';
     for (const t of ps) {
@@ -100,13 +117,11 @@ export function planEndpoint(
   use(plans.rawOut, 'egress', false);
   use(plans.preDnat, 'ingress', false);
 
-  const reuse = prev && prev.sig === sig;
   const usedGroups = new Set<Chain>();
   return {
-    endpoint: ep,
     sig,
-    chains: reuse ? prev.chains : render(ep, plans, profileNames, cfg, groups, usedGroups),
-    groups: reuse ? prev.groups : [...usedGroups],
+    chains: render(type, wildcard, plans, profileNames, cfg, groups, usedGroups),
+    groups: [...usedGroups],
     policies: used,
     profiles: usedProfiles,
     raw: plans.rawIn.length > 0 || plans.rawOut.length > 0,
@@ -114,15 +129,45 @@ export function planEndpoint(
   };
 }
 
-function render(
+/** `ep`'s plan from its template; `prev`'s chains are kept when nothing they depend on changed. */
+export function planEndpoint(
   ep: LocalEndpoint,
+  t: PlanTemplate,
+  prev: EndpointPlan | undefined,
+): EndpointPlan {
+  const reuse =
+    prev !== undefined &&
+    prev.endpoint.key === ep.key &&
+    prev.endpoint.iface === ep.iface &&
+    (prev.template === t || prev.template.sig === t.sig);
+  return {
+    endpoint: ep,
+    template: reuse ? prev.template : t,
+    chains: reuse
+      ? prev.chains
+      : t.chains.map((c) => ({
+          name: endpointChainName(c.prefix, ep.iface),
+          table: c.table,
+          rules: c.rules,
+        })),
+    groups: reuse ? prev.groups : t.groups,
+    policies: t.policies,
+    profiles: t.profiles,
+    raw: t.raw,
+    mangle: t.mangle,
+  };
+}
+
+function render(
+  type: LocalEndpoint['type'],
+  wildcard: boolean,
   plans: Plans,
   profiles: string[],
   cfg: PolicyConfig,
   groups: GroupChains | undefined,
   used: Set<Chain>,
-): Chain[] {
-  const chains: Chain[] = [];
+): PlanTemplate['chains'] {
+  const chains: PlanTemplate['chains'] = [];
   const groupTarget =
     groups &&
     ((table: TableName, dir: Direction, policies: readonly PolicyModel[]) => {
@@ -137,30 +182,18 @@ function render(
     direction: Direction,
     tiers: TierPlan[],
     extra: { failsafeChain?: string; dropEncap?: boolean; anyForwardTiers?: boolean } = {},
-  ) =>
-    chains.push(
-      endpointChain(
-        {
-          name: endpointChainName(prefix, ep.iface),
-          table,
-          kind,
-          direction,
-          tiers,
-          profiles,
-          groupTarget,
-          ...extra,
-        },
-        cfg,
-      ),
-    );
-  if (ep.type === 'wep') {
+  ) => {
+    const spec = { name: prefix, table, kind, direction, tiers, profiles, groupTarget, ...extra };
+    chains.push({ prefix, table, rules: endpointChain(spec, cfg).rules });
+  };
+  if (type === 'wep') {
     mk(PREFIX.toWorkload, 'filter', 'normal', 'ingress', plans.in);
     mk(PREFIX.fromWorkload, 'filter', 'normal', 'egress', plans.out, { dropEncap: true });
     return chains;
   }
   mk(PREFIX.fromHost, 'filter', 'normal', 'ingress', plans.in, { failsafeChain: CHAIN.failsafeIn });
   mk(PREFIX.toHost, 'filter', 'normal', 'egress', plans.out, { failsafeChain: CHAIN.failsafeOut });
-  if (ep.iface !== '*') {
+  if (!wildcard) {
     const anyForwardTiers = plans.fwdIn.length > 0 || plans.fwdOut.length > 0;
     mk(PREFIX.fromHostForward, 'filter', 'forward', 'ingress', plans.fwdIn, { anyForwardTiers });
     mk(PREFIX.toHostForward, 'filter', 'forward', 'egress', plans.fwdOut, { anyForwardTiers });
