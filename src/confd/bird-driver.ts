@@ -7,7 +7,8 @@
  *   message and the previous file is put back, so BIRD and the file on disk agree.
  * - start() spawns `bird -f` as a child (in the current network namespace, or through a launcher
  *   such as `ip netns exec <ns>`), waits until its control socket answers, and restarts it with
- *   backoff whenever it dies; stop() ends it by PID.
+ *   backoff whenever it dies (in graceful-restart recovery with gracefulRestartAfterCrash); stop()
+ *   ends it by PID.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { open, readFile, rename, rm } from 'node:fs/promises';
@@ -26,6 +27,12 @@ export interface BirdDriverOptions {
   launcher?: readonly string[];
   /** Pass `-R` so BIRD starts in graceful-restart recovery mode. */
   gracefulRestart?: boolean;
+  /**
+   * Pass `-R` to a BIRD started again after it died on its own: a dead BIRD leaves its routes in
+   * the kernel and (no Cease sent) at graceful-restart peers, and the new one keeps them until its
+   * sessions have resynced instead of flushing and re-learning them.
+   */
+  gracefulRestartAfterCrash?: boolean;
   restartBackoff?: { initialMs?: number; maxMs?: number; resetAfterMs?: number };
   /** Bound on waiting for BIRD's control socket after a start (default 10 s). */
   startTimeoutMs?: number;
@@ -37,7 +44,7 @@ export interface BirdDriverOptions {
 export type BirdDriverEvent =
   | { type: 'started'; pid: number }
   | { type: 'exited'; pid: number; code: number | null; signal: string | null; stderr: string[] }
-  | { type: 'restarting'; delayMs: number }
+  | { type: 'restarting'; delayMs: number; gracefulRestart: boolean }
   | { type: 'restartFailed'; error: Error }
   | { type: 'reconfigured' }
   | { type: 'rejected'; message: string };
@@ -161,11 +168,11 @@ export class BirdDriver {
     return this.spawnBird();
   }
 
-  private async spawnBird(): Promise<number> {
+  private async spawnBird(recover = this.options.gracefulRestart === true): Promise<number> {
     const o = this.options;
     const argv = [...(o.launcher ?? []), this.birdBinary()];
     argv.push('-s', o.socketPath, '-c', o.configPath, '-P', o.pidFile, '-f');
-    if (o.gracefulRestart) argv.push('-R');
+    if (recover) argv.push('-R');
     const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
     this.child = child;
     this.starting = true;
@@ -243,11 +250,12 @@ export class BirdDriver {
     if (Date.now() - this.startedAt >= (b.resetAfterMs ?? 10_000)) this.backoffMs = b.initialMs ?? 500;
     const delayMs = this.backoffMs;
     this.backoffMs = Math.min(this.backoffMs * 2, b.maxMs ?? 30_000);
-    this.emit({ type: 'restarting', delayMs });
+    const recover = this.options.gracefulRestartAfterCrash === true || this.options.gracefulRestart === true;
+    this.emit({ type: 'restarting', delayMs, gracefulRestart: recover });
     this.restartTimer = setTimeout(() => {
       this.restartTimer = undefined;
       if (this.stopping) return;
-      this.spawnBird().catch((error: Error) => {
+      this.spawnBird(recover).catch((error: Error) => {
         this.emit({ type: 'restartFailed', error });
         if (!this.stopping) this.scheduleRestart();
       });

@@ -3,7 +3,8 @@
  * driver installs it (checked by `bird -p`, then `birdc configure` once BIRD runs) and, after the
  * first configuration, starts BIRD and keeps it running (restarts with backoff are the driver's).
  * A BIRD left behind by a calico-node that was killed (SIGKILL: no chance to stop its child) is
- * found by the PID in bird.pid and ended first, the new one taking over by graceful restart.
+ * found by the PID in bird.pid and ended first, the new one taking over by graceful restart; a
+ * BIRD that dies while calico-node runs is restarted in graceful-restart recovery too.
  */
 import { mkdir } from 'node:fs/promises';
 import type { Client } from '../../../client/index.js';
@@ -48,7 +49,10 @@ function describeEvent(e: BirdDriverEvent): { level: 'info' | 'warn' | 'error'; 
         msg: `BIRD (pid ${e.pid}) exited (${e.signal ?? `code ${e.code}`}): ${e.stderr.slice(-3).join(' / ')}`,
       };
     case 'restarting':
-      return { level: 'warn', msg: `restarting BIRD in ${e.delayMs} ms` };
+      return {
+        level: 'warn',
+        msg: `restarting BIRD in ${e.delayMs} ms${e.gracefulRestart ? ' (graceful restart: routes kept)' : ''}`,
+      };
     case 'restartFailed':
       return { level: 'error', msg: `BIRD restart failed: ${e.error.message}` };
     case 'reconfigured':
@@ -79,6 +83,8 @@ export function confdComponent(opts: ConfdComponentOptions): ConfdComponent {
         socketPath: paths.birdSocket,
         pidFile: paths.birdPidFile,
         gracefulRestart: stale !== undefined,
+        // A BIRD that dies alone is replaced the same way as one left by a killed calico-node.
+        gracefulRestartAfterCrash: true,
         launcher: opts.birdLauncher,
         onEvent: (e) => {
           const { level, msg } = describeEvent(e);
