@@ -170,13 +170,11 @@ const entityCache = new Map<string, string>();
 function side(e: EntityRule | undefined, ns: string, proto: NamedPortProto) {
   let sel = '';
   if (e && (e.selector || e.namespaceSelector || e.serviceAccounts || e.notSelector)) {
-    const k = JSON.stringify([
-      ns,
-      e.selector,
-      e.namespaceSelector,
-      e.serviceAccounts,
-      !!e.notSelector?.trim(),
-    ]);
+    // Exactly what entitySelector reads (absent and empty mean the same there); selectors and
+    // names cannot hold NUL or \x01.
+    const sa = e.serviceAccounts;
+    const saKey = sa ? `${sa.selector ?? ''}\x01${(sa.names ?? []).join('\x01')}` : '';
+    const k = `${ns}\0${e.selector ?? ''}\0${e.namespaceSelector ?? ''}\0${saKey}\0${e.notSelector?.trim() ? 1 : 0}`;
     sel = memo(entityCache, k, () => entitySelector(e, ns));
   }
   const [pos, neg] = combine(sel, e?.notSelector?.trim() ?? '');

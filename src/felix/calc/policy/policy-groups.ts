@@ -5,10 +5,9 @@
  * policies per app this cuts the endpoint chains' rules several times over. A group of one policy
  * is inlined (the endpoint chain jumps to the policy chain).
  */
-import { createHash } from 'node:crypto';
 import type { Chain, Match, Rule, TableName } from './ruleset.js';
 import { MARK_ACCEPT, MARK_PASS } from './ruleset.js';
-import { MAX_CHAIN_NAME_LENGTH, policyChainName, type Direction } from './names.js';
+import { base64urlHash, MAX_CHAIN_NAME_LENGTH, policyChainName, type Direction } from './names.js';
 import type { PolicyModel } from './model.js';
 import { ANY } from './rule-compile.js';
 
@@ -38,13 +37,9 @@ export function policyGroups(policies: readonly PolicyModel[]): PolicyModel[][] 
  */
 export function groupChainName(dir: Direction, policies: readonly PolicyModel[]): string {
   const prefix = dir === 'ingress' ? 'cali-gi-' : 'cali-go-';
-  const h = createHash('sha3-224');
-  const line = (s: string) => h.update(s).update('\n');
-  line(policies[0]?.selector.toString() ?? '');
-  line(dir === 'ingress' ? 'inbound' : 'outbound');
-  line(String(policies.length));
-  for (const p of policies) line(p.id);
-  return prefix + h.digest('base64url').slice(0, MAX_CHAIN_NAME_LENGTH - prefix.length);
+  let text = `${policies[0]?.selector.toString() ?? ''}\n${dir === 'ingress' ? 'inbound' : 'outbound'}\n${policies.length}\n`;
+  for (const p of policies) text += `${p.id}\n`;
+  return prefix + base64urlHash('sha3-224', text).slice(0, MAX_CHAIN_NAME_LENGTH - prefix.length);
 }
 
 /**
