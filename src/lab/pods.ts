@@ -71,7 +71,7 @@ function cniCall(
     // What kubelet passes: the plugin names the WorkloadEndpoint after the pod (orchestrator k8s).
     ...(pod.k8s ? { CNI_ARGS: k8sCniArgs(pod) } : {}),
   });
-  // Exec'd from the plugin directory, as a runtime does (the launcher asks the CNI agent first).
+  // Exec'd from the plugin directory, as a runtime does (the Go shim asks the host's CNI agent first).
   return runInNetns(host.name, pluginFile(names, 'calico'), [], {
     env,
     stdin: JSON.stringify(podNetconf(names, host, mode, pod.k8s !== undefined)),

@@ -148,7 +148,9 @@ export async function up(names: LabNames, o: UpOptions, out: Output): Promise<La
   };
   const save = (): void => writeState(names, state);
   save();
-  writeWrappers(names);
+  const plugins = writeWrappers(names);
+  if (!plugins.shim)
+    out.write(`CNI plugins: the Node launchers (no Go shim: ${plugins.note ?? 'not wanted'})\n`);
 
   await progress.run(
     subnets === 2

@@ -1,12 +1,14 @@
 /**
  * `<state dir>/bin`: `calicoctl` for `calico-lab exec` (on PATH inside hosts, aimed at the lab's
- * etcd unless told otherwise), and the CNI plugins `calico` / `calico-ipam` installed as an
- * installation installs them (the thin launcher that hands requests to the host's calico-node CNI
- * agent), so CNI_PATH is a plugin directory as runtimes know it.
+ * etcd unless told otherwise), and the CNI plugins `calico` / `calico-ipam` installed as
+ * `calico-cni-agent --install-plugins` installs them: the compiled Go shim, which hands each call to
+ * the host's calico-node CNI agent (the socket named in the pod's network config) and execs the
+ * Node launcher beside it (`<name>.cjs`, the in-process plugin) when no agent answers. Without Go
+ * the Node launchers are the plugins. CNI_PATH is then a plugin directory as runtimes know it.
  */
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pluginLauncher } from '../cni/agent/launcher.js';
+import { installPlugins, type InstallReport } from '../cni/agent/install.js';
 import type { LabNames } from './names.js';
 import { binPath, NODE_BIN } from './paths.js';
 
@@ -25,19 +27,14 @@ export function pluginFile(names: LabNames, plugin: 'calico' | 'calico-ipam'): s
   return join(names.binDir, plugin);
 }
 
-export function writeWrappers(names: LabNames): void {
+/** Writes the bin directory; returns what the plugin installation did (shim or launchers, and why). */
+export function writeWrappers(names: LabNames): InstallReport {
   mkdirSync(names.binDir, { recursive: true });
-  const files: [string, string][] = [
-    [
-      'calicoctl',
-      script(binPath('calicoctl'), { DATASTORE_TYPE: 'etcdv3', ETCD_ENDPOINTS: names.etcdEndpoint }),
-    ],
-    ['calico', pluginLauncher('calico', NODE_BIN)],
-    ['calico-ipam', pluginLauncher('calico-ipam', NODE_BIN)],
-  ];
-  for (const [name, text] of files) {
-    const p = join(names.binDir, name);
-    writeFileSync(p, text);
-    chmodSync(p, 0o755);
-  }
+  const ctl = join(names.binDir, 'calicoctl');
+  writeFileSync(
+    ctl,
+    script(binPath('calicoctl'), { DATASTORE_TYPE: 'etcdv3', ETCD_ENDPOINTS: names.etcdEndpoint }),
+  );
+  chmodSync(ctl, 0o755);
+  return installPlugins(names.binDir, { nodePath: NODE_BIN });
 }
