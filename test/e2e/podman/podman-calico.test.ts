@@ -1,30 +1,39 @@
 /**
  * podman, a real CNI runtime, runs busybox containers on a Calico network: our `calico` +
- * `calico-ipam` plugins (the thin launchers), on a real etcd, once in-process and once through
- * calico-cni-agent. Two containers ping each other through the host (the pods' /32 addresses,
+ * `calico-ipam` plugins installed by `calico-cni-agent --install-plugins` (the compiled Go shim,
+ * with the Node launchers beside it), on a real etcd, once with no agent (the shim execs the
+ * launcher: the in-process plugin) and once through calico-cni-agent. Two containers ping each other through the host (the pods' /32 addresses,
  * default via 169.254.1.1, proxy ARP and /32 host routes); `podman rm` (CNI DEL) gives everything
  * back. podman runs inside a host namespace (test/helpers/podman.ts): the root namespace never
  * sees a veth, an address or a route.
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { Client, ensureInitialized } from '../../../src/client/index.js';
-import { pluginLauncher } from '../../../src/cni/agent/index.js';
+import { shimUnavailable } from '../../../src/cni/agent/index.js';
 import { EtcdBackend } from '../../../src/datastore/index.js';
 import { startEtcd, type EtcdHandle } from '../../helpers/etcd.js';
 import { assertNoLeaks } from '../../helpers/leaks.js';
 import { Netns, relayTcpIntoNetns, type NetnsRelay } from '../../helpers/netns.js';
-import { podmanUnusableReason, run, startPodmanLab, type PodmanLab } from '../../helpers/podman.js';
+import {
+  podmanUnusableReason,
+  run,
+  runtimeEnv,
+  startPodmanLab,
+  type PodmanLab,
+} from '../../helpers/podman.js';
 
 const PREFIX = 'ctspm';
 const NET = `${PREFIX}net`;
 const NODE = 'podman-node';
 const POOL = '10.244.0.0/16';
 const AGENT_BIN = fileURLToPath(new URL('../../../bin/calico-cni-agent.js', import.meta.url));
-const skip = podmanUnusableReason();
+const noShim = shimUnavailable();
+const skip = podmanUnusableReason() ?? (noShim && `no Go shim: ${noShim}`);
 
 let etcd: EtcdHandle;
 let client: Client;
@@ -174,10 +183,14 @@ describe('podman drives the calico CNI plugin', { skip }, () => {
       metadata: { name: 'podman-pool' },
       spec: { cidr: POOL, ipipMode: 'Never', vxlanMode: 'Never', natOutgoing: false },
     });
-    lab = await startPodmanLab({
-      prefix: PREFIX,
-      plugins: { calico: pluginLauncher('calico'), 'calico-ipam': pluginLauncher('calico-ipam') },
+    lab = await startPodmanLab({ prefix: PREFIX });
+    // As an installation does it; the plugins it writes exec this Node when they fall back.
+    const inst = await run(process.execPath, [AGENT_BIN, '--install-plugins', lab.pluginDir], {
+      env: runtimeEnv(),
+      timeoutMs: 180_000,
     });
+    assert.equal(inst.code, 0, inst.stderr);
+    assert.equal(inst.stderr, '', 'the Go shim was installed');
     // The plugins run in the lab's host namespace: etcd's 127.0.0.1 URL must work there too.
     relay = await relayTcpIntoNetns(new Netns(lab.hostNs), Number(new URL(etcd.clientUrl).port));
     writeNetwork(join(lab.work, 'no-agent.sock'));
@@ -192,12 +205,20 @@ describe('podman drives the calico CNI plugin', { skip }, () => {
     await assertNoLeaks();
   });
 
+  it('the plugins are the Go shim (Node launchers beside them)', () => {
+    for (const p of ['calico', 'calico-ipam']) {
+      const head = readFileSync(join(lab.pluginDir, p)).subarray(0, 4);
+      assert.deepEqual([...head], [0x7f, 0x45, 0x4c, 0x46], `${p} is an ELF binary`);
+      assert.match(readFileSync(join(lab.pluginDir, `${p}.cjs`), 'utf8'), /entry\.cjs/);
+    }
+  });
+
   it('lists the Calico network', async () => {
     const out = await pm(['network', 'ls', '--format', '{{.Name}} {{.Driver}}']);
     assert.match(out, new RegExp(`^${NET} calico$`, 'm'));
   });
 
-  it('two containers ping each other through the host, plugin in-process (no agent)', async () => {
+  it('two containers ping each other through the host, the shim falling back in-process (no agent)', async () => {
     await twoContainersPing('inproc');
   });
 
