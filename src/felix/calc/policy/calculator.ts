@@ -51,6 +51,7 @@ import { PlanUses } from './plan-uses.js';
 import { buildDispatches } from './dispatches.js';
 import { filterChains, filterHooks, mangleChains, rawChains } from './static-chains.js';
 import { buildIpSet } from './ipsets.js';
+import { ListMemo } from './list-memo.js';
 
 interface Cached<T> {
   res: Resource;
@@ -120,10 +121,17 @@ const DEFAULT_ALLOW = defaultAllowProfile();
 
 class State {
   policies = new Map<string, Cached<PolicyModel | undefined>>();
+  policyLists = new ListMemo();
   /** Current models by policy ID (what endpoint chains jump to). */
   policyById = new Map<string, PolicyModel>();
   profiles = new Map<string, Cached<ProfileModel | undefined>>();
   holders = new Map<string, HolderState>();
+  holderLists: Record<HolderType, ListMemo> = {
+    wep: new ListMemo(),
+    hep: new ListMemo(),
+    ns: new ListMemo(),
+    gns: new ListMemo(),
+  };
   tierSig = '';
   tiers = new Map<string, TierModel>();
   /** Enforcement order of every policy, by ID. */
@@ -270,15 +278,29 @@ export class PolicyCalculator {
 
   private updatePolicies(input: PolicyInput, dirty: Dirty): void {
     const s = this.state;
-    const next = new Map<string, Cached<PolicyModel | undefined>>();
     const replace = (old: PolicyModel | undefined, now: PolicyModel | undefined) => {
       if (orderKey(old) !== orderKey(now)) dirty.all = true;
       if (old) this.unregisterPolicy(old, dirty);
       if (now) this.registerPolicy(now, dirty);
     };
-    for (const list of [input.networkPolicies, input.globalNetworkPolicies]) {
+    const lists = [input.networkPolicies, input.globalNetworkPolicies];
+    const replaced = s.policyLists.replaced(lists, policyKey);
+    if (replaced) {
+      for (const [key, r] of replaced) {
+        const c = s.policies.get(key)!;
+        if (unchanged(c, r)) continue;
+        const fresh: Cached<PolicyModel | undefined> = { res: r, value: policyModel(r) };
+        replace(c.value, fresh.value);
+        s.policies.set(key, fresh);
+      }
+      return;
+    }
+    const next = new Map<string, Cached<PolicyModel | undefined>>();
+    const keys: string[] = [];
+    for (const list of lists) {
       for (const r of list) {
-        const key = `${r.kind}/${r.metadata.namespace ?? ''}/${r.metadata.name ?? ''}`;
+        const key = policyKey(r);
+        keys.push(key);
         let c = s.policies.get(key);
         if (!c || !unchanged(c, r)) {
           const fresh: Cached<PolicyModel | undefined> = { res: r, value: policyModel(r) };
@@ -290,6 +312,7 @@ export class PolicyCalculator {
     }
     for (const [key, prev] of s.policies) if (!next.has(key)) replace(prev.value, undefined);
     s.policies = next;
+    s.policyLists.remember(lists, keys, next.size === keys.length);
   }
 
   /** Endpoints selected by the policy's selector are re-planned. */
@@ -369,7 +392,7 @@ export class PolicyCalculator {
   /** Updates holders and both indexes; returns the holders whose addresses or ports changed. */
   private updateHolders(input: PolicyInput, changedProfiles: Set<string>, dirty: Dirty): Set<string> {
     const s = this.state;
-    const next = new Map<string, HolderState>();
+    let next = s.holders;
     const addrDirty = new Set<string>();
     const visit = (
       r: Resource,
@@ -407,12 +430,33 @@ export class PolicyCalculator {
     };
     const node = input.nodeName;
     const none = () => undefined;
-    for (const r of input.workloadEndpoints)
-      visit(r, holderKey('wep', r), workloadHolder, (x) => localWorkload(x, node));
-    for (const r of input.hostEndpoints) visit(r, holderKey('hep', r), hostHolder, (x) => localHost(x, node));
-    for (const r of input.networkSets) visit(r, holderKey('ns', r), (x) => networkSetHolder(x, false), none);
-    for (const r of input.globalNetworkSets)
-      visit(r, holderKey('gns', r), (x) => networkSetHolder(x, true), none);
+    type Local = (r: Resource) => LocalEndpoint | undefined;
+    const kinds: [HolderType, readonly Resource[], (r: Resource) => Holder, Local][] = [
+      ['wep', input.workloadEndpoints, workloadHolder, (x) => localWorkload(x, node)],
+      ['hep', input.hostEndpoints, hostHolder, (x) => localHost(x, node)],
+      ['ns', input.networkSets, (x) => networkSetHolder(x, false), none],
+      ['gns', input.globalNetworkSets, (x) => networkSetHolder(x, true), none],
+    ];
+    // Few replaced holders and no profile labels changed: visit only those, in place.
+    if (changedProfiles.size === 0) {
+      const replaced = kinds.map(([type, list]) => s.holderLists[type].replaced([list], keyOf[type]));
+      if (replaced.every((x) => x !== undefined)) {
+        kinds.forEach(([, , make, local], k) => {
+          for (const [key, r] of replaced[k]!) visit(r, key, make, local);
+        });
+        return addrDirty;
+      }
+    }
+    next = new Map();
+    let count = 0;
+    for (const [type, list, make, local] of kinds) {
+      const keys = list.map(keyOf[type]);
+      list.forEach((r, i) => visit(r, keys[i], make, local));
+      count += keys.length;
+      s.holderLists[type].remember([list], keys, true);
+    }
+    const unique = next.size === count;
+    if (!unique) for (const type of HOLDER_TYPES) s.holderLists[type].remember([], [], false);
     for (const [key, prev] of s.holders) {
       if (next.has(key)) continue;
       s.global.removeHolder(key);
@@ -679,8 +723,22 @@ function slot(family: Family, dir: Direction): number {
   return (family === 4 ? 0 : 2) + (dir === 'ingress' ? 0 : 1);
 }
 
+const keyOf: Record<HolderType, (r: Resource) => string> = {
+  wep: (r) => holderKey('wep', r),
+  hep: (r) => holderKey('hep', r),
+  ns: (r) => holderKey('ns', r),
+  gns: (r) => holderKey('gns', r),
+};
+
+function policyKey(r: Resource): string {
+  return `${r.kind}/${r.metadata.namespace ?? ''}/${r.metadata.name ?? ''}`;
+}
+
+type HolderType = 'wep' | 'hep' | 'ns' | 'gns';
+const HOLDER_TYPES: readonly HolderType[] = ['wep', 'hep', 'ns', 'gns'];
+
 /** The key of a holder: the same as the Holder builders in endpoints.ts give it. */
-function holderKey(type: 'wep' | 'hep' | 'ns' | 'gns', r: Resource): string {
+function holderKey(type: HolderType, r: Resource): string {
   const name = r.metadata.name ?? '';
   return type === 'wep' || type === 'ns'
     ? `${type}/${r.metadata.namespace ?? ''}/${name}`
