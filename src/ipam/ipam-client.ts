@@ -185,8 +185,20 @@ export class IPAMClient implements IPAM {
    * failed CAS, which returns the current value), else read from the datastore.
    */
   private hintedBlock(cidr: string): Promise<BlockKV | undefined> {
-    const copy = this.writtenCopy(cidr);
+    const copy = this.takeWritten(cidr);
     return copy ? Promise.resolve(copy) : this.store.getBlock(parseCIDR(cidr));
+  }
+
+  /**
+   * The written block itself, not a decoded copy (a decode per allocation was the largest IPAM cost
+   * of a busy host): the entry leaves the map, so one operation at a time owns and mutates it, and
+   * its commit puts the new state back. A committing session no longer mutates the block it wrote.
+   */
+  private takeWritten(cidr: string): BlockKV | undefined {
+    const w = this.written.get(cidr);
+    if (!w) return undefined;
+    this.written.delete(cidr);
+    return performance.now() - w.at < this.cacheTtlMs ? w.b : undefined;
   }
 
   private writtenCopy(cidr: string): BlockKV | undefined {

@@ -139,7 +139,7 @@ export class EtcdBackend implements Backend {
   async update(key: string, value: string, revision: bigint): Promise<KV> {
     const k = Buffer.from(key);
     const compare: ICompare[] = [
-      { key: k, target: CompareTarget.Mod, result: CompareResult.Equal, mod_revision: String(revision) },
+      { key: k, target: CompareTarget.Mod, result: CompareResult.Equal, mod_revision: int64(revision) },
     ];
     // A missing key has mod revision 0: revision 0 must not turn an update into a create.
     if (revision <= 0n) {
@@ -196,7 +196,7 @@ export class EtcdBackend implements Backend {
               key: k,
               target: CompareTarget.Mod,
               result: CompareResult.Equal,
-              mod_revision: String(revision),
+              mod_revision: int64(revision),
             },
           ],
           success: [{ request_delete_range: { key: k, prev_kv: true } }],
@@ -220,21 +220,27 @@ export class EtcdBackend implements Backend {
     checkTxnSize(ops);
     const compare: ICompare[] = [];
     const success: object[] = [];
+    const failure: object[] = [];
     for (const o of ops) {
       const key = Buffer.from(o.key);
+      failure.push({ request_range: { key } });
       if (o.op === 'create') {
         compare.push({ key, target: CompareTarget.Version, result: CompareResult.Equal, version: 0 });
         success.push({ request_put: { key, value: Buffer.from(o.value) } });
         continue;
       }
-      // Updates and deletes need the key present; with a revision, that exact revision.
-      compare.push({ key, target: CompareTarget.Version, result: CompareResult.Greater, version: 0 });
-      if (o.op === 'update' || o.revision !== undefined) {
+      // Updates and deletes need the key present; with a revision, that exact revision (a missing
+      // key's is 0, so a positive one implies presence and needs no second compare).
+      const rev = o.op === 'update' || o.revision !== undefined ? o.revision : undefined;
+      if (rev === undefined || rev <= 0n) {
+        compare.push({ key, target: CompareTarget.Version, result: CompareResult.Greater, version: 0 });
+      }
+      if (rev !== undefined) {
         compare.push({
           key,
           target: CompareTarget.Mod,
           result: CompareResult.Equal,
-          mod_revision: String(o.revision),
+          mod_revision: int64(rev),
         });
       }
       success.push(
@@ -243,7 +249,6 @@ export class EtcdBackend implements Backend {
           : { request_delete_range: { key } },
       );
     }
-    const failure = ops.map((o) => ({ request_range: { key: Buffer.from(o.key) } }));
     const res = await this.call(`transaction of ${ops.length} ops`, true, (opts) =>
       this.kv.txn({ compare, success, failure } as Parameters<KVClient['txn']>[0], opts),
     );
@@ -338,6 +343,12 @@ export class EtcdBackend implements Backend {
     }
   }
 }
+
+/** An int64 for the request: a plain number when exact (no decimal string to parse back). */
+function int64(v: bigint): number | string {
+  return v <= MAX_SAFE && v >= -MAX_SAFE ? Number(v) : String(v);
+}
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
 type WatchBackoff = NonNullable<NonNullable<IOptions['faultHandling']>['watchBackoff']>;
 

@@ -219,7 +219,8 @@ const HEX = '0123456789abcdef';
 // eslint-disable-next-line no-control-regex
 const NEEDS_ESCAPE = /["\\\u0000-\u001f<>&\u2028\u2029]/;
 
-function quote(s: string): string {
+/** A JSON string literal as Go's encoder writes it. */
+export function quote(s: string): string {
   if (!NEEDS_ESCAPE.test(s)) return `"${s}"`;
   let out = '"';
   for (let i = 0; i < s.length; i++) {

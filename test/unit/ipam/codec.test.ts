@@ -17,9 +17,9 @@ import {
   encodeHandle,
   incrementHandle,
 } from '../../../src/ipam/core/handle.js';
-import { parseJSON, stringifyJSON } from '../../../src/ipam/core/json.js';
+import { parseJSON, sortedRecord, stringifyJSON, type JSONOut } from '../../../src/ipam/core/json.js';
 import { Reservations } from '../../../src/ipam/core/reservations.js';
-import { DEFAULT_IPAM_CONFIG } from '../../../src/ipam/model.js';
+import { DEFAULT_IPAM_CONFIG, type AllocationBlock } from '../../../src/ipam/model.js';
 
 // A block as Calico writes it (Go field order, sorted map keys, seq numbers > 2^53).
 const CALICO_BLOCK =
@@ -112,6 +112,65 @@ describe('block codec', () => {
     assert.match(text, /"sequenceNumberForAllocation":\{"0":1,"1":1,"10":1,"11":1,"2":1,/);
     releaseFromBlock(b, [{ address: '10.0.0.0', ordinal: 0 }], new Date(0), 0);
     assert.deepEqual(decodeBlock(encodeBlock(b)), b);
+  });
+
+  it('writes exactly what a generic JSON writer in Go field order writes, for any block', () => {
+    // The straightforward encoding (an object in Go's field order, maps sorted) as the reference.
+    const sorted = <T>(r: Record<string, T> | undefined) =>
+      r ? sortedRecord(r as Record<string, JSONOut>) : r;
+    const reference = (b: AllocationBlock): string => {
+      const o: Record<string, JSONOut | undefined> = { cidr: b.cidr, affinity: b.affinity };
+      if (b.affinity_claim_time) o.affinity_claim_time = b.affinity_claim_time;
+      o.allocations = b.allocations;
+      o.unallocated = b.unallocated;
+      o.attributes = b.attributes.map((a) => ({
+        handle_id: a.handle_id,
+        secondary: a.secondary && Object.keys(a.secondary).length ? sorted(a.secondary) : undefined,
+        alternateOwnerAttrs:
+          a.alternateOwnerAttrs && Object.keys(a.alternateOwnerAttrs).length
+            ? sorted(a.alternateOwnerAttrs)
+            : undefined,
+        releasedAt: a.releasedAt,
+      }));
+      o.sequenceNumber = b.sequenceNumber;
+      o.sequenceNumberForAllocation = sorted(b.sequenceNumberForAllocation) ?? null;
+      o.deleted = b.deleted ?? false;
+      return stringifyJSON(o);
+    };
+    const text = fc.oneof(
+      fc.string(),
+      fc.string({ unit: 'binary' }),
+      fc.constantFrom('<&>', '\u2028', '"\\'),
+    );
+    const record = <T>(v: fc.Arbitrary<T>) => fc.option(fc.dictionary(text, v), { nil: undefined });
+    const block: fc.Arbitrary<AllocationBlock> = fc.record(
+      {
+        cidr: text,
+        affinity: fc.option(text, { nil: null }),
+        affinity_claim_time: fc.option(text, { nil: undefined }),
+        allocations: fc.array(fc.option(fc.nat(), { nil: null })),
+        unallocated: fc.array(fc.nat()),
+        attributes: fc.array(
+          fc.record(
+            {
+              handle_id: text,
+              secondary: record(text),
+              alternateOwnerAttrs: record(text),
+              releasedAt: text,
+            },
+            { requiredKeys: [] },
+          ),
+        ),
+        sequenceNumber: fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }),
+        sequenceNumberForAllocation: record(fc.bigInt({ min: 0n, max: 2n ** 64n - 1n })),
+        deleted: fc.option(fc.boolean(), { nil: undefined }),
+      },
+      { requiredKeys: ['cidr', 'affinity', 'allocations', 'unallocated', 'attributes', 'sequenceNumber'] },
+    );
+    fc.assert(
+      fc.property(block, (b) => assert.equal(encodeBlock(b), reference(b))),
+      { numRuns: 500 },
+    );
   });
 
   it('rejects blocks that point at missing attributes', () => {
