@@ -52,6 +52,7 @@ import { buildDispatches } from './dispatches.js';
 import { filterChains, filterHooks, mangleChains, rawChains } from './static-chains.js';
 import { buildIpSet } from './ipsets.js';
 import { ListMemo } from './list-memo.js';
+import { ChainCollection, type Compiled } from './chain-collection.js';
 
 interface Cached<T> {
   res: Resource;
@@ -63,11 +64,6 @@ interface Cached<T> {
 interface HolderState extends Cached<Holder> {
   eff: Readonly<Record<string, string>>;
   local: LocalEndpoint | undefined;
-}
-
-interface Compiled {
-  chain: Chain;
-  sets: SetDef[];
 }
 
 const TABLE_OF: Record<PolicyModel['category'], TableName> = {
@@ -144,11 +140,21 @@ class State {
   /** Compiled chains per model, indexed by slot(family, direction). */
   policyChains = new WeakMap<PolicyModel, Compiled[]>();
   profileChains = new WeakMap<ProfileModel, Compiled[]>();
+  /** Per family: the policy and profile chains in use and their sets. */
+  collections = new Map<Family, ChainCollection>();
+  /** Policy IDs / profile names whose model came, went or changed since the last collection. */
+  changedPolicies = new Set<string>();
+  changedProfiles = new Set<string>();
   /** Static chains and hooks per family (they only depend on the configuration). */
   statics = new Map<string, { chains: Chain[]; hooks: HookRules[] }>();
   /** Local endpoints, recomputed when a holder came, went or changed. */
   endpoints: LocalEndpoint[] | undefined;
   dispatchSig = '';
+  /** What the dispatches were last checked against: the endpoint list, tables in use. */
+  dispatchEndpoints?: LocalEndpoint[];
+  dispatchTables = '';
+  /** Some plan's chains changed (or a plan went) since the dispatches were last checked. */
+  plansChanged = false;
   dispatches: Dispatch[] = [];
   /** Per family: the sort order of the last ruleset's chains and sets. */
   chainOrder = new Map<Family, SortCache<Chain>>();
@@ -200,7 +206,10 @@ export class PolicyCalculator {
     const uses = s.uses;
     // Endpoints matching the same selectors with the same profiles share a template.
     const templates = new Map<string, PlanTemplate>();
-    for (const ep of endpoints) {
+    // The same endpoint list as last round: every endpoint has its plan, only the touched change.
+    const onlyTouched = !dirty.all && endpoints === s.plannedEndpoints;
+    const toPlan: Iterable<LocalEndpoint> = onlyTouched ? this.touchedEndpoints(dirty.keys) : endpoints;
+    for (const ep of toPlan) {
       let plan = s.plans.get(ep.key);
       if (!plan || dirty.all || dirty.keys.has(ep.key) || plan.endpoint !== ep) {
         const key = this.templateKey(ep);
@@ -212,6 +221,7 @@ export class PolicyCalculator {
           templates.set(key, t);
         }
         const next = planEndpoint(ep, t, plan);
+        if (next.chains !== plan?.chains) s.plansChanged = true;
         uses.count(next, 1);
         if (plan) uses.count(plan, -1);
         s.plans.set(ep.key, (plan = next));
@@ -224,6 +234,7 @@ export class PolicyCalculator {
         if (seen.has(k)) continue;
         uses.count(plan, -1);
         s.plans.delete(k);
+        s.plansChanged = true;
       }
       s.plannedEndpoints = endpoints;
     }
@@ -232,34 +243,42 @@ export class PolicyCalculator {
     s.groups.retain(uses.groups.keys());
 
     const families: Family[] = cfg.ipv6 ? [4, 6] : [4];
-    const perFamily = new Map<Family, { chains: Chain[]; sets: Map<string, SetDef> }>();
+    // Policy / profile chains whose model changed or whose use came or went this round.
+    const policyIds = new Set([...s.changedPolicies, ...uses.takeCrossedPolicies()]);
+    const profileNames = new Set([...s.changedProfiles, ...uses.takeCrossedProfiles()]);
+    s.changedPolicies.clear();
+    s.changedProfiles.clear();
+    const perFamily = new Map<Family, ChainCollection>();
     for (const family of families) {
-      // Group chains only jump: one object serves both families.
-      const chains: Chain[] = [...uses.groups.keys()];
-      const sets = new Map<string, SetDef>();
-      const add = (c: Compiled) => {
-        chains.push(c.chain);
-        for (const d of c.sets) sets.set(d.id, d);
-      };
-      for (const [id, [inbound, outbound]] of uses.policies) {
-        const p = s.policyById.get(id)!;
-        if (inbound > 0) add(this.policyChain(p, 'ingress', family, cfg));
-        if (outbound > 0) add(this.policyChain(p, 'egress', family, cfg));
+      let coll = s.collections.get(family);
+      if (!coll) s.collections.set(family, (coll = new ChainCollection()));
+      for (const id of policyIds) {
+        const counts = uses.policies.get(id);
+        const p = s.policyById.get(id);
+        for (const i of SLOTS) {
+          if (p && counts && counts[i] > 0)
+            coll.put('policy', id, i, this.policyChain(p, DIRECTIONS[i], family, cfg));
+          else coll.drop('policy', id, i);
+        }
       }
-      for (const [name, [inbound, outbound]] of uses.profiles) {
-        const p = s.profiles.get(name)!.value!;
-        if (inbound > 0) add(this.profileChain(p, 'ingress', family, cfg));
-        if (outbound > 0) add(this.profileChain(p, 'egress', family, cfg));
+      for (const name of profileNames) {
+        const counts = uses.profiles.get(name);
+        const p = s.profiles.get(name)?.value;
+        for (const i of SLOTS) {
+          if (p && counts && counts[i] > 0)
+            coll.put('profile', name, i, this.profileChain(p, DIRECTIONS[i], family, cfg));
+          else coll.drop('profile', name, i);
+        }
       }
-      perFamily.set(family, { chains, sets });
+      perFamily.set(family, coll);
     }
 
     this.updateSets(perFamily, addrDirty);
 
     const out = {} as PolicyRulesets;
     for (const family of families) {
-      const pf = perFamily.get(family)!;
-      const rs = this.assemble(family, cfg, endpoints, pf.chains, pf.sets, raw, mangle);
+      const coll = perFamily.get(family)!;
+      const rs = this.assemble(family, cfg, endpoints, coll.chains(), coll.sets(), raw, mangle);
       if (family === 4) out.v4 = rs;
       else out.v6 = rs;
     }
@@ -331,12 +350,14 @@ export class PolicyCalculator {
     }
     set.add(p);
     s.policyById.set(p.id, p);
+    s.changedPolicies.add(p.id);
     this.touchSelected(p, dirty);
   }
 
   private unregisterPolicy(p: PolicyModel, dirty: Dirty): void {
     const s = this.state;
     this.touchSelected(p, dirty);
+    s.changedPolicies.add(p.id);
     if (s.policyById.get(p.id) === p) s.policyById.delete(p.id);
     const id = p.selector.uniqueId();
     const set = s.policyBySelector.get(id);
@@ -364,6 +385,7 @@ export class PolicyCalculator {
         if (!c || !shallowEqual(c.value?.labels ?? {}, fresh.value?.labels ?? {})) changed.add(name);
         // A profile coming or going changes the profile jumps of the endpoints using it.
         if (!c?.value !== !fresh.value) dirty.all = true;
+        s.changedProfiles.add(name);
         c = fresh;
       }
       next.set(name, c);
@@ -371,6 +393,7 @@ export class PolicyCalculator {
     for (const [name, c] of s.profiles) {
       if (next.has(name)) continue;
       changed.add(name);
+      s.changedProfiles.add(name);
       if (c.value) dirty.all = true;
     }
     s.profiles = next;
@@ -492,6 +515,14 @@ export class PolicyCalculator {
     }));
   }
 
+  /** The planned endpoints among `keys` (holders whose policies may have changed). */
+  private *touchedEndpoints(keys: Set<string>): Generator<LocalEndpoint> {
+    for (const k of keys) {
+      const plan = this.state.plans.get(k);
+      if (plan) yield plan.endpoint;
+    }
+  }
+
   /** What decides an endpoint's template: its kind, profiles and the policy selectors it matches. */
   private templateKey(ep: LocalEndpoint): string {
     const ids = [...this.state.local.matchesOf(ep.key)];
@@ -577,12 +608,12 @@ export class PolicyCalculator {
   }
 
   /** Registers the active sets' selectors and drops the built sets whose members may have changed. */
-  private updateSets(perFamily: Map<Family, { sets: Map<string, SetDef> }>, addrDirty: Set<string>): void {
+  private updateSets(perFamily: Map<Family, ChainCollection>, addrDirty: Set<string>): void {
     const s = this.state;
     const selectorSets = new Map<string, Set<string>>();
     const active = new Set<string>();
-    for (const { sets } of perFamily.values()) {
-      for (const [id, d] of sets) {
+    for (const coll of perFamily.values()) {
+      for (const [id, d] of coll.sets()) {
         active.add(id);
         const selId = d.selector.uniqueId();
         let ids = selectorSets.get(selId);
@@ -639,6 +670,12 @@ export class PolicyCalculator {
     mangle: boolean,
   ): Dispatch[] {
     const s = this.state;
+    const plansChanged = s.plansChanged;
+    s.plansChanged = false;
+    if (!plansChanged && endpoints === s.dispatchEndpoints && s.dispatchTables === `${raw}/${mangle}`)
+      return s.dispatches;
+    s.dispatchEndpoints = endpoints;
+    s.dispatchTables = `${raw}/${mangle}`;
     const parts: string[] = [`${raw}/${mangle}`];
     for (const ep of endpoints) {
       const plan = s.plans.get(ep.key)!;
@@ -661,14 +698,15 @@ export class PolicyCalculator {
     family: Family,
     cfg: PolicyConfig,
     endpoints: LocalEndpoint[],
-    policyChains: Chain[],
-    sets: Map<string, SetDef>,
+    policyChains: readonly Chain[],
+    sets: ReadonlyMap<string, SetDef>,
     raw: boolean,
     mangle: boolean,
   ): Ruleset {
     const s = this.state;
     const filter = this.statics(family, cfg, 'filter');
-    const chains: Chain[] = [...filter.chains, ...policyChains];
+    // Group chains only jump: one object serves both families.
+    const chains: Chain[] = [...filter.chains, ...s.uses.groups.keys(), ...policyChains];
     const hooks: HookRules[] = [...filter.hooks];
     for (const ep of endpoints) for (const c of s.plans.get(ep.key)!.chains) chains.push(c);
     for (const [on, table] of [
@@ -717,6 +755,9 @@ class SortCache<T extends { name: string; table?: string }> {
     return this.perm.map((i) => items[i]);
   }
 }
+
+const DIRECTIONS: readonly Direction[] = ['ingress', 'egress'];
+const SLOTS = [0, 1] as const;
 
 /** Index of a compiled chain in a model's cache. */
 function slot(family: Family, dir: Direction): number {

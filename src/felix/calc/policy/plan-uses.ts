@@ -16,6 +16,13 @@ export class PlanUses {
   readonly groups = new Map<Chain, number>();
   private rawPlans = 0;
   private manglePlans = 0;
+  /** Keys whose count dropped to zero this round: the only ones prune may delete. */
+  private readonly zeroPolicies = new Set<string>();
+  private readonly zeroProfiles = new Set<string>();
+  private readonly zeroGroups = new Set<Chain>();
+  /** Keys whose count in some direction went from zero to more or back since the last take. */
+  private crossedPolicies = new Set<string>();
+  private crossedProfiles = new Set<string>();
 
   get raw(): boolean {
     return this.rawPlans > 0;
@@ -27,25 +34,60 @@ export class PlanUses {
 
   /** Counts `plan` in (+1) or out (-1). Add the new plan before removing the old one. */
   count(plan: EndpointPlan, sign: 1 | -1): void {
-    countPairs(this.policies, plan.policies, sign);
-    countPairs(this.profiles, plan.profiles, sign);
-    for (const g of plan.groups) this.groups.set(g, (this.groups.get(g) ?? 0) + sign);
+    countPairs(this.policies, plan.policies, sign, this.zeroPolicies, this.crossedPolicies);
+    countPairs(this.profiles, plan.profiles, sign, this.zeroProfiles, this.crossedProfiles);
+    for (const g of plan.groups) {
+      const n = (this.groups.get(g) ?? 0) + sign;
+      this.groups.set(g, n);
+      if (n <= 0) this.zeroGroups.add(g);
+    }
     if (plan.raw) this.rawPlans += sign;
     if (plan.mangle) this.manglePlans += sign;
   }
 
+  takeCrossedPolicies(): Set<string> {
+    const c = this.crossedPolicies;
+    this.crossedPolicies = new Set();
+    return c;
+  }
+
+  takeCrossedProfiles(): Set<string> {
+    const c = this.crossedProfiles;
+    this.crossedProfiles = new Set();
+    return c;
+  }
+
   /** Drops what no plan uses any more (after the round's counting, so map order stays stable). */
   prune(): void {
-    for (const [k, c] of this.policies) if (c[0] <= 0 && c[1] <= 0) this.policies.delete(k);
-    for (const [k, c] of this.profiles) if (c[0] <= 0 && c[1] <= 0) this.profiles.delete(k);
-    for (const [g, n] of this.groups) if (n <= 0) this.groups.delete(g);
+    pruneZero(this.policies, this.zeroPolicies);
+    pruneZero(this.profiles, this.zeroProfiles);
+    for (const g of this.zeroGroups) if (this.groups.get(g)! <= 0) this.groups.delete(g);
+    this.zeroGroups.clear();
   }
 }
 
-function countPairs(m: Map<string, DirCounts>, pairs: readonly [string, Direction][], sign: 1 | -1): void {
+function countPairs(
+  m: Map<string, DirCounts>,
+  pairs: readonly [string, Direction][],
+  sign: 1 | -1,
+  zero: Set<string>,
+  crossed: Set<string>,
+): void {
   for (const [key, dir] of pairs) {
     let c = m.get(key);
     if (!c) m.set(key, (c = [0, 0]));
-    c[dir === 'ingress' ? 0 : 1] += sign;
+    const i = dir === 'ingress' ? 0 : 1;
+    const before = c[i];
+    const after = (c[i] += sign);
+    if (after <= 0) zero.add(key);
+    if (before <= 0 !== after <= 0) crossed.add(key);
   }
+}
+
+function pruneZero(m: Map<string, DirCounts>, zero: Set<string>): void {
+  for (const k of zero) {
+    const c = m.get(k);
+    if (c && c[0] <= 0 && c[1] <= 0) m.delete(k);
+  }
+  zero.clear();
 }
