@@ -72,6 +72,8 @@ try {
     change.push(one.ms);
     const check = await runner.run('nft', ['list', 'table', 'ip', 'calico']);
     if (!check.stdout.includes(`${4242 + run}`)) throw new Error('the changed policy is not in the kernel');
+    // The backend's long-lived `nft -i` (fast passes) ends with it.
+    await backend.close();
   }
 } finally {
   await deleteNetns(NS);

@@ -364,6 +364,7 @@ export function startFelix(opts: FelixOptions): Felix {
       );
       await Promise.all([syncer.close(), monitor?.close()]);
       await running;
+      await policyPlane.close();
     },
   };
 }

@@ -165,6 +165,7 @@ export function policyBackendConformance(
       try {
         await backend?.remove();
       } finally {
+        await backend?.close?.();
         await lab?.destroy();
       }
     });
@@ -257,6 +258,7 @@ export function policyBackendConformance(
       await watcher;
       assert.equal(report.changes, 0, 'the restarted backend found the kernel right');
       assert.deepEqual(flips, [], 'no verdict flipped during the restart');
+      await backend.close?.();
       backend = fresh;
     });
 
@@ -333,6 +335,7 @@ export function policyBackendConformance(
       const fresh = makeBackend(runner);
       fresh.setDesired(compiledRulesets());
       assert.equal((await fresh.reconcile()).changes, 0);
+      await backend.close?.();
       backend = fresh;
     });
   });

@@ -3,7 +3,7 @@
  * `-n NAME` (iproute2 ≥ 4.x has it for both); `nft` and `sh` (sysctls) have no such flag and run
  * under `nsenter --net=/run/netns/NAME`, which also makes /proc/sys/net that namespace's.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { DataplaneError } from '../errors.js';
 
 export type Tool =
@@ -31,6 +31,14 @@ export interface RunResult {
 export interface Runner {
   /** Runs the tool with `args` (and `stdin`); resolves whatever the exit status. */
   run(tool: Tool, args: readonly string[], stdin?: string): Promise<RunResult>;
+  /**
+   * Optional: starts `tool args` in the runner's namespace with piped stdio and hands the child to
+   * the caller (a long-lived `nft -i`, or a script written while it is still being rendered). The
+   * caller handles its 'error' event and ends it. Runners without it (test fakes) get run().
+   */
+  spawn?(tool: Tool, args: readonly string[]): ChildProcessWithoutNullStreams;
+  /** How long run() lets a tool take; streamed runs use the same bound. */
+  readonly timeoutMs?: number;
 }
 
 export interface KernelRunnerOptions {
@@ -49,6 +57,11 @@ export function commandLine(tool: Tool, args: readonly string[], netns?: string)
 export function kernelRunner(opts: KernelRunnerOptions = {}): Runner {
   const timeoutMs = opts.timeoutMs ?? 10_000;
   return {
+    timeoutMs,
+    spawn(tool, args) {
+      const [cmd, ...argv] = commandLine(tool, args, opts.netns);
+      return spawn(cmd, argv, { stdio: ['pipe', 'pipe', 'pipe'] });
+    },
     run(tool, args, stdin) {
       const [cmd, ...argv] = commandLine(tool, args, opts.netns);
       return new Promise((resolve, reject) => {
@@ -134,4 +147,70 @@ export async function runBatch(
     );
   }
   return lines.length;
+}
+
+/** Streamed stdin is written in pieces of about this size (one pipe buffer). */
+const STREAM_PIECE = 64 * 1024;
+
+/**
+ * Runs `tool args` with its stdin produced lazily by `input` and written as it is produced (in
+ * pipe-sized pieces, waiting while the pipe is full), so the tool parses while we still render.
+ * When `input` throws, the tool is killed before its stdin ends (`nft -f -` then commits nothing)
+ * and the error is rethrown. Runners without spawn() get the whole input through run().
+ */
+export async function runStreamed(
+  runner: Runner,
+  tool: Tool,
+  args: readonly string[],
+  input: Iterable<string>,
+): Promise<RunResult> {
+  if (!runner.spawn) return runner.run(tool, args, [...input].join(''));
+  const timeoutMs = runner.timeoutMs ?? 10_000;
+  const what = `${tool} ${args.join(' ')}`;
+  const child = runner.spawn(tool, args);
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  child.stdin.on('error', () => undefined);
+  let exited = false;
+  const done = new Promise<RunResult>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new DataplaneError('timeout', `${what} did not finish within ${timeoutMs} ms`));
+    }, timeoutMs);
+    child.once('error', (e) => {
+      clearTimeout(timer);
+      child.kill('SIGKILL');
+      reject(new DataplaneError('spawn', `cannot run ${tool}: ${e.message}`, { cause: e }));
+    });
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? -1, stdout, stderr });
+    });
+  });
+  const settled = done.then(
+    () => void (exited = true),
+    () => void (exited = true),
+  );
+  try {
+    let piece: string[] = [];
+    let size = 0;
+    for (const chunk of input) {
+      if (exited) break;
+      piece.push(chunk);
+      size += chunk.length;
+      if (size < STREAM_PIECE) continue;
+      const flowing = child.stdin.write(piece.join(''));
+      piece = [];
+      size = 0;
+      if (!flowing) await Promise.race([new Promise((r) => child.stdin.once('drain', r)), settled]);
+    }
+    if (!exited) child.stdin.end(piece.join(''));
+  } catch (e) {
+    child.kill('SIGKILL');
+    await settled;
+    throw e;
+  }
+  return done;
 }

@@ -24,6 +24,11 @@ export interface PolicyBackend {
   reconcile(opts?: PolicyReconcileOptions): Promise<ReconcileReport>;
   /** Removes everything this backend owns from the kernel (backend switched, or policy off). */
   remove(): Promise<void>;
+  /**
+   * Stops whatever the backend keeps running (the nftables backend's `nft -i`); the kernel state
+   * stays. Optional: a backend that starts nothing has nothing to stop.
+   */
+  close?(): Promise<void>;
 }
 
 export interface PolicyBackendOptions {

@@ -2,22 +2,59 @@
  * The nftables policy backend: `table ip calico` and `table ip6 calico`. A full pass reads both
  * tables with `nft -j` and diffs; a fast pass diffs against what the last successful pass left
  * (a new instance, or one whose last apply failed, reads first). Each pass applies its whole
- * difference, both families, in one `nft -f -` transaction.
+ * difference, both families, in one transaction: a fast pass through a long-lived `nft -i`
+ * (nft-session.ts) when the runner can spawn one, otherwise (and for big scripts) `nft -f -`.
+ * When the kernel holds no table (start-up), the tables are written to `nft -f -` while they are
+ * still being rendered, so nft parses the first chains while we render the last ones.
  */
-import type { PolicyRulesets } from '../../calc/policy/ruleset.js';
+import type { PolicyRulesets, Ruleset } from '../../calc/policy/ruleset.js';
 import { DataplaneError } from '../../errors.js';
 import type { ReconcileReport } from '../driver.js';
-import { mustRun, parseJSONOutput, type Runner } from '../runner.js';
+import { mustRun, parseJSONOutput, runStreamed, type Runner } from '../runner.js';
 import type { PolicyBackend, PolicyBackendOptions, PolicyReconcileOptions } from './backend.js';
 import { expectedKernel, NFT_TABLE, type KernelTable, type NftFamily, type NftTable } from './nft-model.js';
-import { planTables } from './nft-plan.js';
+import { fullTableChanges, planTables } from './nft-plan.js';
 import { parseKernelTable } from './nft-read.js';
-import { buildTables, deleteTableScript } from './nft-render.js';
+import {
+  buildTables,
+  deleteTableScript,
+  partText,
+  replaceTableHead,
+  TABLE_END,
+  tableParts,
+  tableStart,
+  type TablePart,
+} from './nft-render.js';
+import { NftSession, SESSION_MAX_LINE } from './nft-session.js';
 
 const FAMILIES: readonly NftFamily[] = ['ip', 'ip6'];
 const DRIVER = 'policy-nftables';
+/** While the kernel read runs, render in slices this long and look whether it has finished. */
+const SLICE_MS = 4;
 
 type Tables<T> = Record<NftFamily, T | undefined>;
+
+function rulesetOf(rulesets: PolicyRulesets, family: NftFamily): Ruleset | undefined {
+  return family === 'ip' ? rulesets.v4 : rulesets.v6;
+}
+
+/** Both families' parts in order, each tagged; returns the built tables. */
+function* allParts(rulesets: PolicyRulesets): Generator<[NftFamily, TablePart], Tables<NftTable>> {
+  const built: Tables<NftTable> = { ip: undefined, ip6: undefined };
+  for (const family of FAMILIES) {
+    const rs = rulesetOf(rulesets, family);
+    if (!rs) continue;
+    const parts = tableParts(rs);
+    for (let step = parts.next(); ; step = parts.next()) {
+      if (step.done) {
+        built[family] = step.value;
+        break;
+      }
+      yield [family, step.value];
+    }
+  }
+  return built;
+}
 
 export class NftPolicyBackend implements PolicyBackend {
   readonly name = 'nftables' as const;
@@ -27,6 +64,8 @@ export class NftPolicyBackend implements PolicyBackend {
   private built?: Tables<NftTable>;
   /** The kernel as our last successful pass left it; undefined = read it first. */
   private known?: Tables<KernelTable>;
+  /** The `nft -i` of fast passes (when the runner can spawn one). */
+  private session?: NftSession;
   /** Why the last pass replaced a table (for logs and tests). */
   lastRebuild?: string;
 
@@ -58,39 +97,169 @@ export class NftPolicyBackend implements PolicyBackend {
     return { ip, ip6 };
   }
 
-  private async apply(script: string): Promise<void> {
-    if (!script) return;
+  /** Runs a transaction; any failure leaves our picture of the kernel stale: read it next time. */
+  private async applying(apply: () => Promise<void>): Promise<void> {
     try {
-      await mustRun(this.runner, 'nft', ['-f', '-'], script);
+      await apply();
     } catch (e) {
-      // The transaction did not commit, but our picture of the kernel may be stale: read next time.
       this.known = undefined;
       throw e;
     }
   }
 
+  private apply(script: string): Promise<void> {
+    if (!script) return Promise.resolve();
+    return this.applying(async () => {
+      await mustRun(this.runner, 'nft', ['-f', '-'], script);
+    });
+  }
+
+  /** A fast pass's script: through the session when there is one and the script is not huge. */
+  private applyFast(script: string): Promise<void> {
+    if (!script) return Promise.resolve();
+    if (!this.runner.spawn || script.length > SESSION_MAX_LINE) return this.apply(script);
+    const session = (this.session ??= new NftSession(this.runner.spawn, this.runner.timeoutMs));
+    return this.applying(() => session.transact(script.trimEnd().split('\n')));
+  }
+
+  private remember(built: Tables<NftTable>): void {
+    this.known = { ip: built.ip && expectedKernel(built.ip), ip6: built.ip6 && expectedKernel(built.ip6) };
+  }
+
   async reconcile(opts: PolicyReconcileOptions = {}): Promise<ReconcileReport> {
-    if (!this.desired) return { driver: DRIVER, changes: 0, waiting: [] };
+    const desired = this.desired;
+    if (!desired) return { driver: DRIVER, changes: 0, waiting: [] };
     const known = this.known;
-    // The read runs in nft while we render (the children start before buildTables).
-    const reading = opts.full || !known ? this.readKernel() : undefined;
-    let built: Tables<NftTable>;
-    try {
-      built = this.built ??= buildTables(this.desired);
-    } catch (e) {
-      await reading?.catch(() => undefined);
-      throw e;
+    let report: ReconcileReport;
+    if (opts.full || !known) {
+      report = await this.fullPass(desired);
+      // The next (fast) pass should not pay for starting nft.
+      if (this.runner.spawn)
+        (this.session ??= new NftSession(this.runner.spawn, this.runner.timeoutMs)).warm();
+      return report;
     }
-    const kernel = reading ? await reading : known!;
-    const plan = planTables(built, kernel);
+    const built = (this.built ??= buildTables(desired));
+    const plan = planTables(built, known);
+    this.lastRebuild = plan.rebuilt;
+    await this.applyFast(plan.script);
+    this.remember(built);
+    return { driver: DRIVER, changes: plan.changes, waiting: [] };
+  }
+
+  /**
+   * Reads the kernel and diffs. The rendering runs while nft reads (in slices, so the read's end
+   * is noticed); when the read finds no table for any family we want, whatever is rendered so far
+   * and the rest, as it is rendered, go straight to `nft -f -`.
+   */
+  private async fullPass(desired: PolicyRulesets): Promise<ReconcileReport> {
+    let kernel: Tables<KernelTable> | undefined;
+    let readError: unknown;
+    const reading = this.readKernel().then(
+      (k) => void (kernel = k),
+      (e: unknown) => void (readError = e ?? new Error('kernel read failed')),
+    );
+    let built = this.built;
+    const pending: [NftFamily, TablePart][] = [];
+    const parts = built ? undefined : allParts(desired);
+    if (parts) {
+      let step: IteratorResult<[NftFamily, TablePart], Tables<NftTable>>;
+      try {
+        step = parts.next();
+        while (!step.done && !kernel && !readError) {
+          const until = performance.now() + SLICE_MS;
+          while (!step.done && performance.now() < until) {
+            pending.push(step.value);
+            step = parts.next();
+          }
+          await new Promise((r) => setImmediate(r));
+        }
+      } catch (e) {
+        // An invalid ruleset: nothing was applied; let the read finish before reporting it.
+        await reading;
+        throw e;
+      }
+      await reading;
+      if (readError) throw readError;
+      if (!step.done && this.allMissing(desired, kernel!)) {
+        return this.streamTables(kernel!, pending, step.value, parts);
+      }
+      while (!step.done) step = parts.next();
+      built = this.built = step.value;
+    } else {
+      await reading;
+      if (readError) throw readError;
+    }
+    const plan = planTables(built!, kernel!);
     this.lastRebuild = plan.rebuilt;
     await this.apply(plan.script);
-    this.known = { ip: built.ip && expectedKernel(built.ip), ip6: built.ip6 && expectedKernel(built.ip6) };
+    this.remember(built!);
     return { driver: DRIVER, changes: plan.changes, waiting: [] };
+  }
+
+  /** Whether no family we want has a table in the kernel (so every wanted one is written whole). */
+  private allMissing(desired: PolicyRulesets, kernel: Tables<KernelTable>): boolean {
+    return FAMILIES.every((f) => !rulesetOf(desired, f) || !kernel[f]);
+  }
+
+  /** Writes the wanted tables whole (and deletes the unwanted ones) while the rest renders. */
+  private async streamTables(
+    kernel: Tables<KernelTable>,
+    pending: [NftFamily, TablePart][],
+    next: [NftFamily, TablePart],
+    parts: Generator<[NftFamily, TablePart], Tables<NftTable>>,
+  ): Promise<ReconcileReport> {
+    let built: Tables<NftTable> | undefined;
+    function* script(): Generator<string> {
+      const opened = new Set<NftFamily>();
+      const text = ([family, part]: [NftFamily, TablePart]): string => {
+        if (opened.has(family)) return partText(part);
+        // Families come one after the other: a new one closes the block of the previous one.
+        const head = (opened.size ? TABLE_END : '') + replaceTableHead(family) + tableStart(family);
+        opened.add(family);
+        return head + partText(part);
+      };
+      for (const p of pending) yield text(p);
+      yield text(next);
+      for (let step = parts.next(); ; step = parts.next()) {
+        if (step.done) {
+          built = step.value;
+          break;
+        }
+        yield text(step.value);
+      }
+      yield TABLE_END;
+      for (const f of FAMILIES) {
+        // A wanted table with nothing in it; a table we do not want.
+        if (built[f] && !opened.has(f)) yield replaceTableHead(f) + tableStart(f) + TABLE_END;
+        if (!built[f] && kernel[f]) yield deleteTableScript(f);
+      }
+    }
+    await this.applying(async () => {
+      const r = await runStreamed(this.runner, 'nft', ['-f', '-'], script());
+      if (r.code !== 0) {
+        throw new DataplaneError('command', `nft -f - failed (exit ${r.code}): ${r.stderr.trim()}`);
+      }
+    });
+    this.built = built!;
+    this.lastRebuild = FAMILIES.filter((f) => built![f])
+      .map((f) => `${f}: the table is missing`)
+      .join('; ');
+    this.remember(built!);
+    const changes = FAMILIES.reduce(
+      (n, f) => n + (built![f] ? fullTableChanges(built![f]) : kernel[f] ? 1 : 0),
+      0,
+    );
+    return { driver: DRIVER, changes, waiting: [] };
   }
 
   async remove(): Promise<void> {
     await this.apply(FAMILIES.map(deleteTableScript).join(''));
     this.known = { ip: undefined, ip6: undefined };
+  }
+
+  async close(): Promise<void> {
+    const session = this.session;
+    this.session = undefined;
+    await session?.close();
   }
 }

@@ -70,7 +70,8 @@ function sameHashes(have: readonly string[], want: readonly string[]): boolean {
   return true;
 }
 
-function fullTableChanges(t: NftTable): number {
+/** The changes of writing `t` whole. */
+export function fullTableChanges(t: NftTable): number {
   let n = 1;
   for (const s of t.sets.values()) n += 1 + s.elements.length;
   for (const m of t.maps.values()) n += 1 + m.elements.size;

@@ -155,8 +155,15 @@ function cached<K extends object, V>(cache: WeakMap<K, V>, key: K, make: () => V
   return v;
 }
 
-/** Builds the nft table of one family's ruleset. */
-export function buildTable(rs: Ruleset): NftTable {
+/** A piece of a table as it is built, in the order the table text lists them. */
+export type TablePart = { set: NftSet } | { map: NftMap } | { chain: NftChain };
+
+/**
+ * Builds the nft table of one family's ruleset, yielding each set, map and chain as soon as it is
+ * rendered (in renderTable's order: sets, maps, then chains) so its text can go to nft while the
+ * rest is still being rendered. Returns the whole table; throws (mid-way) on an invalid ruleset.
+ */
+export function* tableParts(rs: Ruleset): Generator<TablePart, NftTable> {
   const family = nftFamily(rs.family);
   const fi = rs.family === 4 ? 0 : 1;
   const t: NftTable = { family, sets: new Map(), maps: new Map(), chains: new Map() };
@@ -164,21 +171,37 @@ export function buildTable(rs: Ruleset): NftTable {
   const add = (r: Rendered, irName: string) => {
     if (t.chains.has(r.chain.name)) throw invalid(`chain ${r.table}/${irName} is defined twice`);
     t.chains.set(r.chain.name, r.chain);
-    if (r.map) t.maps.set(r.map.name, r.map);
     rendered.push(r);
   };
+
+  const sets = setCache[fi];
+  for (const s of rs.sets) {
+    const ns = cached(sets, s, () => renderSet(s, rs.family));
+    if (t.sets.has(ns.name))
+      throw invalid(`set names ${s.name} and another map to the same nft name ${ns.name}`);
+    t.sets.set(ns.name, ns);
+    yield { set: ns };
+  }
+
   const chains = chainCache[fi];
   const memo = new Map<Match, string[]>();
-  for (const c of rs.chains)
-    add(
-      cached(chains, c, () => renderChain(c, rs.family, memo)),
-      c.name,
-    );
-  for (const d of rs.dispatches)
-    add(
-      cached(chains, d, () => renderDispatch(d, rs.family, memo)),
-      d.name,
-    );
+  // Dispatches are few; they are rendered first because their maps precede every chain.
+  const dispatches = rs.dispatches.map((d) => cached(chains, d, () => renderDispatch(d, rs.family, memo)));
+  for (const r of dispatches) {
+    if (r.map && !t.maps.has(r.map.name)) {
+      t.maps.set(r.map.name, r.map);
+      yield { map: r.map };
+    }
+  }
+  for (const c of rs.chains) {
+    const r = cached(chains, c, () => renderChain(c, rs.family, memo));
+    add(r, c.name);
+    yield { chain: r.chain };
+  }
+  for (const [i, r] of dispatches.entries()) {
+    add(r, rs.dispatches[i].name);
+    yield { chain: r.chain };
+  }
   // Jumps to chains that are not in the table (checked each time: the table changes around a chain).
   for (const r of rendered) {
     for (const ref of r.refs) {
@@ -188,14 +211,6 @@ export function buildTable(rs: Ruleset): NftTable {
         );
       }
     }
-  }
-
-  const sets = setCache[fi];
-  for (const s of rs.sets) {
-    const ns = cached(sets, s, () => renderSet(s, rs.family));
-    if (t.sets.has(ns.name))
-      throw invalid(`set names ${s.name} and another map to the same nft name ${ns.name}`);
-    t.sets.set(ns.name, ns);
   }
 
   const hooks = new Map<string, HookRules[]>();
@@ -216,13 +231,24 @@ export function buildTable(rs: Ruleset): NftTable {
         return n;
       },
     };
-    t.chains.set(name, {
+    const chain: NftChain = {
       name,
       base: { hook, priority: TABLE_PRIORITY[table] },
       rules: renderRules(name, rules, ctx),
-    });
+    };
+    t.chains.set(name, chain);
+    yield { chain };
   }
   return t;
+}
+
+/** Builds the nft table of one family's ruleset. */
+export function buildTable(rs: Ruleset): NftTable {
+  const parts = tableParts(rs);
+  for (;;) {
+    const step = parts.next();
+    if (step.done) return step.value;
+  }
 }
 
 export function baseSpecText(c: NftChain): string {
@@ -237,29 +263,51 @@ export function mapElementText(iface: string, verdict: string): string {
   return `"${iface}" : ${verdict}`;
 }
 
-/** The whole table in nft's block syntax (sets and maps first; nft resolves chain references in a block). */
-export function renderTable(t: NftTable): string {
-  const out = [`table ${t.family} ${NFT_TABLE} {\n`];
-  for (const s of t.sets.values()) {
+/** The opening of a table block; `partText` of each part and `TABLE_END` follow. */
+export function tableStart(family: NftFamily): string {
+  return `table ${family} ${NFT_TABLE} {\n`;
+}
+
+export const TABLE_END = '}\n';
+
+/** One set, map or chain inside a table block. */
+export function partText(p: TablePart): string {
+  const out: string[] = [];
+  if ('set' in p) {
+    const s = p.set;
     out.push(`  set ${s.name} {\n    type ${s.type}\n`);
     if (s.interval) out.push('    flags interval\n');
     if (s.elements.length) out.push(`    elements = { ${s.elements.join(', ')} }\n`);
     out.push('  }\n');
-  }
-  for (const m of t.maps.values()) {
+  } else if ('map' in p) {
+    const m = p.map;
     out.push(`  map ${m.name} {\n    type ${MAP_TYPE}\n`);
     const els = [...m.elements].map(([i, v]) => mapElementText(i, v));
     if (els.length) out.push(`    elements = { ${els.join(', ')} }\n`);
     out.push('  }\n');
-  }
-  for (const c of t.chains.values()) {
+  } else {
+    const c = p.chain;
     out.push(`  chain ${c.name} {\n`);
     if (c.base) out.push(`    ${baseSpecText(c)}\n`);
     for (const r of c.rules) out.push('    ', r.body, ' comment "', r.comment, '"\n');
     out.push('  }\n');
   }
-  out.push('}\n');
   return out.join('');
+}
+
+/** The whole table in nft's block syntax (sets and maps first; nft resolves chain references in a block). */
+export function renderTable(t: NftTable): string {
+  const out = [tableStart(t.family)];
+  for (const set of t.sets.values()) out.push(partText({ set }));
+  for (const map of t.maps.values()) out.push(partText({ map }));
+  for (const chain of t.chains.values()) out.push(partText({ chain }));
+  out.push(TABLE_END);
+  return out.join('');
+}
+
+/** `add` + `delete` first so the script works whether or not the table exists. */
+export function replaceTableHead(family: NftFamily): string {
+  return `add table ${family} ${NFT_TABLE}\ndelete table ${family} ${NFT_TABLE}\n`;
 }
 
 /** The tables of both families (undefined when the ruleset has none for a family). */
@@ -267,13 +315,13 @@ export function buildTables(rulesets: PolicyRulesets): Record<NftFamily, NftTabl
   return { ip: buildTable(rulesets.v4), ip6: rulesets.v6 ? buildTable(rulesets.v6) : undefined };
 }
 
-/** `add` + `delete` first so the script works whether or not the table exists; one transaction. */
+/** Replaces the table in one transaction. */
 export function replaceTableScript(t: NftTable): string {
-  return `add table ${t.family} ${NFT_TABLE}\ndelete table ${t.family} ${NFT_TABLE}\n${renderTable(t)}`;
+  return replaceTableHead(t.family) + renderTable(t);
 }
 
 export function deleteTableScript(family: NftFamily): string {
-  return `add table ${family} ${NFT_TABLE}\ndelete table ${family} ${NFT_TABLE}\n`;
+  return replaceTableHead(family);
 }
 
 /** A complete script that replaces both tables with the rulesets (an absent v6 removes `ip6 calico`). */

@@ -98,11 +98,18 @@ export class PolicyPlane {
     for (const old of this.retired.splice(0)) {
       try {
         await old.remove();
+        await old.close?.();
       } catch (e) {
         this.retired.push(old);
         this.opts.log?.('warn', `policy dataplane: removing ${old.name} state: ${(e as Error).message}`);
       }
     }
     return { ...report, backend: backend.name, full, durationMs: this.now() - start };
+  }
+
+  /** Stops what the backends keep running (their kernel state stays). */
+  async close(): Promise<void> {
+    const all = [...(this.current ? [this.current.backend] : []), ...this.retired];
+    await Promise.all(all.map((b) => b.close?.()));
   }
 }
