@@ -53,8 +53,17 @@ export async function printStatus(names: LabNames, state: LabState, out: Output)
   const probed = await Promise.all(
     state.hosts.map(async (h) => {
       const alive = h.nodePid !== undefined && isLabProcess(h.nodePid, names.dir);
-      const verdict = async (p: 'felix-ready' | 'bird-ready'): Promise<string> =>
-        alive ? ((await probeNode(names, h, state.mode, [p])).code === 0 ? 'ready' : 'not ready') : '-';
+      const verdict = async (p: 'felix-ready' | 'bird-ready'): Promise<string> => {
+        if (!alive) return '-';
+        const r = await probeNode(names, h, state.mode, [p]);
+        if (r.code === 0) return 'ready';
+        // The probe's reason, e.g. "datastore: unreachable for 3 s: ..." during an etcd outage.
+        const why = r.stderr
+          .trim()
+          .split('\n')[0]
+          ?.replace(/^calico\/node is not ready: \w+: /, '');
+        return why ? `not ready (${why})` : 'not ready';
+      };
       const felix = await verdict('felix-ready');
       const bird = state.mode === 'bgp' ? await verdict('bird-ready') : undefined;
       return { h, alive, felix, bird };

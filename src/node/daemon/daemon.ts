@@ -9,6 +9,7 @@ import { Client } from '../../client/index.js';
 import { createBackend, loadDatastoreConfig } from '../../datastore/index.js';
 import { parseNodeConfig, type NodeConfig } from '../config.js';
 import { birdReporter } from '../health/bird-reporter.js';
+import { startDatastoreMonitor } from '../health/datastore-reporter.js';
 import { felixReporters } from '../health/felix-reporters.js';
 import type { HealthReporter } from '../health/aggregate.js';
 import type { Listening } from '../health/http.js';
@@ -140,6 +141,12 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       });
       reporters.push(birdReporter({ socketPath: paths.birdSocket, configured: () => c.configured() }));
       await supervise('confd', c.start, log.child('confd'));
+    }
+    if (client) {
+      // Not ready while the datastore does not answer (the dataplane forwards on regardless).
+      const monitor = startDatastoreMonitor({ backend: client.backend, log: log.child('datastore') });
+      reporters.push(monitor.reporter);
+      undo.push(async () => monitor.stop());
     }
     if (components.includes('cniAgent')) {
       const agentLog = log.child('cni-agent');

@@ -105,6 +105,9 @@ describe('calico-node daemons (bird backend), two hosts', { skip }, () => {
     });
     await ready(h1);
     await ready(lab.hosts[1]);
+    // Started in graceful-restart recovery: it keeps the kernel routes the dead one left.
+    const argv = readFileSync(`/proc/${birdPid(h1)}/cmdline`, 'utf8').split('\0');
+    assert.ok(argv.includes('-R'), argv.join(' '));
   });
 
   it('kill -9 of a daemon leaves its BIRD; the restarted daemon replaces it and converges', async () => {

@@ -70,6 +70,7 @@ describe('calico-node daemon (vxlan backend) in a network namespace', { skip }, 
         [
           ['calc graph', true],
           ['int_dataplane', true],
+          ['datastore', true],
         ],
       );
       const live = await nsGet(h1.ns, 'http://127.0.0.1:9099/liveness');
@@ -142,7 +143,7 @@ describe('calico-node daemon (vxlan backend) in a network namespace', { skip }, 
       const s = await readiness(d);
       assert.deepEqual(
         s.reporters.map((r) => r.name),
-        ['calc graph', 'int_dataplane', 'cni-agent'],
+        ['calc graph', 'int_dataplane', 'datastore', 'cni-agent'],
       );
       assert.ok(existsSync(sock));
       assert.ok(d.entries().some((e) => e.component === 'cni-agent' && e.msg === `listening on ${sock}`));
@@ -162,7 +163,7 @@ describe('calico-node daemon (vxlan backend) in a network namespace', { skip }, 
       const sum = await readiness(f);
       assert.deepEqual(
         sum.reporters.map((r) => r.name),
-        ['calc graph', 'int_dataplane'],
+        ['calc graph', 'int_dataplane', 'datastore'],
       );
       assert.ok(!f.entries().some((e) => e.component === 'startup'));
     } finally {
