@@ -33,6 +33,7 @@ export interface PlanTemplate {
   mangle: boolean;
 }
 
+/** An endpoint's chains and what they jump to (the template's, which it was built from). */
 export interface EndpointPlan {
   endpoint: LocalEndpoint;
   template: PlanTemplate;
@@ -140,17 +141,16 @@ export function planEndpoint(
     prev.endpoint.key === ep.key &&
     prev.endpoint.iface === ep.iface &&
     (prev.template === t || prev.template.sig === t.sig);
+  if (reuse) return { ...prev, endpoint: ep };
   return {
     endpoint: ep,
-    template: reuse ? prev.template : t,
-    chains: reuse
-      ? prev.chains
-      : t.chains.map((c) => ({
-          name: endpointChainName(c.prefix, ep.iface),
-          table: c.table,
-          rules: c.rules,
-        })),
-    groups: reuse ? prev.groups : t.groups,
+    template: t,
+    chains: t.chains.map((c) => ({
+      name: endpointChainName(c.prefix, ep.iface),
+      table: c.table,
+      rules: c.rules,
+    })),
+    groups: t.groups,
     policies: t.policies,
     profiles: t.profiles,
     raw: t.raw,

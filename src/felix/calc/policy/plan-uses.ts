@@ -1,10 +1,11 @@
 /**
  * What the endpoint plans jump to, counted: policy and profile chains per direction, policy-group
  * chains, the raw and mangle tables. Kept up to date as plans come and go, so an update that
- * re-plans a few endpoints does not re-walk every plan (20k entries at 500 endpoints).
+ * re-plans a few endpoints does not re-walk every plan (20k entries at 500 endpoints). Counts are
+ * of templates, not plans: a policy's count is the number of templates in use that jump to it.
  */
 import type { Chain } from './ruleset.js';
-import type { EndpointPlan } from './endpoint-plan.js';
+import type { EndpointPlan, PlanTemplate } from './endpoint-plan.js';
 import type { Direction } from './names.js';
 
 /** Reference counts per direction: [ingress, egress]. */
@@ -14,6 +15,8 @@ export class PlanUses {
   readonly policies = new Map<string, DirCounts>();
   readonly profiles = new Map<string, DirCounts>();
   readonly groups = new Map<Chain, number>();
+  /** Plans per template. */
+  private readonly templates = new Map<PlanTemplate, number>();
   private rawPlans = 0;
   private manglePlans = 0;
   /** Keys whose count dropped to zero this round: the only ones prune may delete. */
@@ -32,17 +35,27 @@ export class PlanUses {
     return this.manglePlans > 0;
   }
 
-  /** Counts `plan` in (+1) or out (-1). Add the new plan before removing the old one. */
+  /**
+   * Counts `plan` in (+1) or out (-1). Add the new plan before removing the old one. Plans are
+   * counted per template (shared by many endpoints); what a template jumps to is counted when its
+   * first plan comes and its last goes.
+   */
   count(plan: EndpointPlan, sign: 1 | -1): void {
-    countPairs(this.policies, plan.policies, sign, this.zeroPolicies, this.crossedPolicies);
-    countPairs(this.profiles, plan.profiles, sign, this.zeroProfiles, this.crossedProfiles);
-    for (const g of plan.groups) {
+    if (plan.raw) this.rawPlans += sign;
+    if (plan.mangle) this.manglePlans += sign;
+    const t = plan.template;
+    const before = this.templates.get(t) ?? 0;
+    const after = before + sign;
+    if (after > 0) this.templates.set(t, after);
+    else this.templates.delete(t);
+    if (before > 0 === after > 0) return;
+    countPairs(this.policies, t.policies, sign, this.zeroPolicies, this.crossedPolicies);
+    countPairs(this.profiles, t.profiles, sign, this.zeroProfiles, this.crossedProfiles);
+    for (const g of t.groups) {
       const n = (this.groups.get(g) ?? 0) + sign;
       this.groups.set(g, n);
       if (n <= 0) this.zeroGroups.add(g);
     }
-    if (plan.raw) this.rawPlans += sign;
-    if (plan.mangle) this.manglePlans += sign;
   }
 
   takeCrossedPolicies(): Set<string> {

@@ -153,6 +153,7 @@ export function compileChain(
   }
   // Falling off the end of a chain returns anyway.
   while (out.length && out[out.length - 1].action.type === 'return') out.pop();
-  if (out.length) out[0] = { ...out[0], comment: `${owner.describe} ${direction}` };
+  if (out.length)
+    out[0] = { match: out[0].match, action: out[0].action, comment: `${owner.describe} ${direction}` };
   return { chain: { name, table, rules: out }, sets: used };
 }
