@@ -29,6 +29,12 @@ import { NftSession, SESSION_MAX_LINE } from './nft-session.js';
 
 const FAMILIES: readonly NftFamily[] = ['ip', 'ip6'];
 const DRIVER = 'policy-nftables';
+/**
+ * `nft -f -` reads all of stdin before it parses; given a file, it parses as the text arrives. A
+ * pipe opened by path is such a file, but a child's stdin from node is a socket (which cannot be
+ * opened by path), hence `cat` between them. The exit status is nft's.
+ */
+export const NFT_FROM_PIPE = 'cat | exec nft -f /proc/self/fd/0';
 /** While the kernel read runs, render in slices this long and look whether it has finished. */
 const SLICE_MS = 4;
 
@@ -235,7 +241,9 @@ export class NftPolicyBackend implements PolicyBackend {
       }
     }
     await this.applying(async () => {
-      const r = await runStreamed(this.runner, 'nft', ['-f', '-'], script());
+      const r = this.runner.spawn
+        ? await runStreamed(this.runner, 'sh', ['-c', NFT_FROM_PIPE], script())
+        : await this.runner.run('nft', ['-f', '-'], [...script()].join(''));
       if (r.code !== 0) {
         throw new DataplaneError('command', `nft -f - failed (exit ${r.code}): ${r.stderr.trim()}`);
       }
