@@ -20,7 +20,10 @@ export interface DatastoreHealthOptions {
   log?: Logger;
   /** Time between reads (default 2 s). */
   intervalMs?: number;
-  /** A read slower than this fails (default 2 s). */
+  /**
+   * A read slower than this fails (default 5 s): generous, so a loaded machine's slow answer does not
+   * flap readiness; an outage still shows within interval + timeout.
+   */
   timeoutMs?: number;
   now?: () => number;
 }
@@ -40,7 +43,7 @@ function describe(e: unknown): string {
 
 export function startDatastoreMonitor(opts: DatastoreHealthOptions): DatastoreMonitor {
   const intervalMs = opts.intervalMs ?? 2000;
-  const timeoutMs = opts.timeoutMs ?? 2000;
+  const timeoutMs = opts.timeoutMs ?? 5000;
   const now = opts.now ?? Date.now;
   // calico-node starts after startup has reached the datastore: reachable until a read says not.
   let failingSince: number | undefined;

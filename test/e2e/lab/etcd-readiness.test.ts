@@ -57,7 +57,7 @@ describe('calico-lab: calico-node readiness through an etcd outage', { skip }, (
           const r = await felixReady(i);
           return (r.code !== 0 && /datastore: unreachable for \d+ s: /.test(r.why)) || JSON.stringify(r);
         },
-        15_000,
+        30_000,
         250,
       );
     }
