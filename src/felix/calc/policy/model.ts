@@ -67,6 +67,27 @@ function parseRules(rules: ApiRule[] | undefined, namespace: string): ParsedRule
   return out;
 }
 
+// Namespaced policies repeat (namespace, selector) pairs: look them up without building the
+// scoped text (and hashing it) again.
+const scoped = new Map<string, Map<string, Selector>>();
+const MAX_CACHED = 50_000;
+
+function namespacedSelector(namespace: string, selector: string, saSelector: string): Selector {
+  if (saSelector !== '') return cachedSelector(networkPolicySelector(namespace, selector, saSelector));
+  let m = scoped.get(namespace);
+  if (!m) {
+    if (scoped.size >= MAX_CACHED) scoped.clear();
+    scoped.set(namespace, (m = new Map()));
+  }
+  let s = m.get(selector);
+  if (!s) {
+    s = cachedSelector(networkPolicySelector(namespace, selector, ''));
+    if (m.size >= MAX_CACHED) m.clear();
+    m.set(selector, s);
+  }
+  return s;
+}
+
 /** True for the kinds Felix never enforces. */
 export function isStaged(r: Resource): boolean {
   return r.kind.startsWith('Staged');
@@ -95,7 +116,7 @@ export function policyModel(r: Resource): PolicyModel | undefined {
           spec.namespaceSelector ?? '',
           spec.serviceAccountSelector ?? '',
         )
-      : networkPolicySelector(namespace, spec.selector ?? '', spec.serviceAccountSelector ?? '');
+      : undefined;
     const types = (spec.types ?? []).map((t) => String(t).toLowerCase());
     // Felix: an empty types list means both directions.
     const ingress = types.length === 0 || types.includes('ingress');
@@ -110,7 +131,10 @@ export function policyModel(r: Resource): PolicyModel | undefined {
       tier: spec.tier ? spec.tier : 'default',
       order: typeof spec.order === 'number' ? spec.order : Infinity,
       sortKey: `${name}/${namespace}/${KIND_LONG[kind]}`,
-      selector: cachedSelector(selText),
+      selector:
+        selText !== undefined
+          ? cachedSelector(selText)
+          : namespacedSelector(namespace, spec.selector ?? '', spec.serviceAccountSelector ?? ''),
       ingress,
       // Pre-DNAT policy is ingress-only (validation forbids egress).
       egress: egress && category !== 'preDNAT',

@@ -167,9 +167,29 @@ function icmpOf(
 
 const entityCache = new Map<string, string>();
 
+// The usual entity has a selector and nothing else: by namespace, then selector text.
+const plainEntityCache = new Map<string, Map<string, string>>();
+
+function plainEntitySelector(e: EntityRule & { selector: string }, ns: string): string {
+  let m = plainEntityCache.get(ns);
+  if (!m) {
+    if (plainEntityCache.size >= MAX_CACHED) plainEntityCache.clear();
+    plainEntityCache.set(ns, (m = new Map()));
+  }
+  let sel = m.get(e.selector);
+  if (sel === undefined) {
+    sel = entitySelector(e, ns);
+    if (m.size >= MAX_CACHED) m.clear();
+    m.set(e.selector, sel);
+  }
+  return sel;
+}
+
 function side(e: EntityRule | undefined, ns: string, proto: NamedPortProto) {
   let sel = '';
-  if (e && (e.selector || e.namespaceSelector || e.serviceAccounts || e.notSelector)) {
+  if (e?.selector && !e.namespaceSelector && !e.serviceAccounts && !e.notSelector) {
+    sel = plainEntitySelector(e as EntityRule & { selector: string }, ns);
+  } else if (e && (e.selector || e.namespaceSelector || e.serviceAccounts || e.notSelector)) {
     // Exactly what entitySelector reads (absent and empty mean the same there); selectors and
     // names cannot hold NUL or \x01.
     const sa = e.serviceAccounts;

@@ -24,20 +24,41 @@ function add<K, V>(m: Map<K, Set<V>>, k: K, v: V): void {
   s.add(v);
 }
 
-function remove<K, V>(m: Map<K, Set<V>>, k: K, v: V): void {
-  const s = m.get(k);
-  if (!s) return;
-  s.delete(v);
-  if (s.size === 0) m.delete(k);
+/**
+ * Sets by label key, then value: nested maps rather than `key\0value` strings, which would be
+ * built and hashed on every lookup.
+ */
+class ByLabel {
+  private readonly m = new Map<string, Map<string, Set<string>>>();
+
+  get(k: string, v: string): ReadonlySet<string> | undefined {
+    return this.m.get(k)?.get(v);
+  }
+
+  add(k: string, v: string, x: string): void {
+    let byValue = this.m.get(k);
+    if (!byValue) this.m.set(k, (byValue = new Map()));
+    add(byValue, v, x);
+  }
+
+  remove(k: string, v: string, x: string): void {
+    const byValue = this.m.get(k);
+    const s = byValue?.get(v);
+    if (!s) return;
+    s.delete(x);
+    if (s.size > 0) return;
+    byValue!.delete(v);
+    if (byValue!.size === 0) this.m.delete(k);
+  }
 }
 
 export class SelectorIndex {
   private readonly labels = new Map<string, Labels>();
-  /** `key\0value` → holders with that label. */
-  private readonly holdersByLabel = new Map<string, Set<string>>();
+  /** Holders by label key and value. */
+  private readonly holdersByLabel = new ByLabel();
   private readonly selectors = new Map<string, Entry>();
-  /** `key\0value` → restricted selectors that need that label. */
-  private readonly selectorsByLabel = new Map<string, Set<string>>();
+  /** Restricted selectors by the label key and value they need. */
+  private readonly selectorsByLabel = new ByLabel();
   private readonly unrestricted = new Set<string>();
   /** holder → ids of the selectors it matches. */
   private readonly memberOf = new Map<string, Set<string>>();
@@ -87,9 +108,8 @@ export class SelectorIndex {
   private indexLabels(holder: string, labels: Labels | undefined, on: boolean): void {
     if (!labels) return;
     for (const k of Object.keys(labels)) {
-      const lk = `${k}\0${labels[k]}`;
-      if (on) add(this.holdersByLabel, lk, holder);
-      else remove(this.holdersByLabel, lk, holder);
+      if (on) this.holdersByLabel.add(k, labels[k], holder);
+      else this.holdersByLabel.remove(k, labels[k], holder);
     }
   }
 
@@ -101,7 +121,7 @@ export class SelectorIndex {
     const now = new Set<string>();
     for (const id of this.unrestricted) if (this.selectors.get(id)!.selector.evaluate(labels)) now.add(id);
     for (const k of Object.keys(labels)) {
-      const ids = this.selectorsByLabel.get(`${k}\0${labels[k]}`);
+      const ids = this.selectorsByLabel.get(k, labels[k]);
       if (!ids) continue;
       for (const id of ids)
         if (!now.has(id) && this.selectors.get(id)!.selector.evaluate(labels)) now.add(id);
@@ -130,7 +150,7 @@ export class SelectorIndex {
     for (const [key, r] of selector.labelRestrictions()) {
       if (!r.mustBePresent || !r.mustHaveOneOfValues) continue;
       let n = 0;
-      for (const v of r.mustHaveOneOfValues) n += this.holdersByLabel.get(`${key}\0${v}`)?.size ?? 0;
+      for (const v of r.mustHaveOneOfValues) n += this.holdersByLabel.get(key, v)?.size ?? 0;
       if (n < best) {
         best = n;
         e.key = key;
@@ -140,9 +160,8 @@ export class SelectorIndex {
     this.selectors.set(id, e);
     if (e.key !== undefined) {
       for (const v of e.values!) {
-        const lk = `${e.key}\0${v}`;
-        add(this.selectorsByLabel, lk, id);
-        for (const holder of this.holdersByLabel.get(lk) ?? EMPTY) {
+        this.selectorsByLabel.add(e.key, v, id);
+        for (const holder of this.holdersByLabel.get(e.key, v) ?? EMPTY) {
           if (selector.evaluate(this.labels.get(holder)!)) this.join(id, holder, e);
         }
       }
@@ -160,7 +179,7 @@ export class SelectorIndex {
       this.memberOf.get(holder)?.delete(id);
       this.dirtyHolders.add(holder);
     }
-    if (e.key !== undefined) for (const v of e.values!) remove(this.selectorsByLabel, `${e.key}\0${v}`, id);
+    if (e.key !== undefined) for (const v of e.values!) this.selectorsByLabel.remove(e.key, v, id);
     else this.unrestricted.delete(id);
     this.selectors.delete(id);
     this.dirty.delete(id);
