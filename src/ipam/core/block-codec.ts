@@ -6,7 +6,7 @@
  */
 import { CalicoError } from '../../errors/index.js';
 import type { AllocationAttribute, AllocationBlock } from '../model.js';
-import { byteOrder, parseJSON, quote, setOwn, type JSONObject, type JSONValue } from './json.js';
+import { parseJSON, quote, setOwn, type JSONObject, type JSONValue } from './json.js';
 
 function bad(what: string): never {
   throw new CalicoError('DECODE', `invalid IPAM block: ${what}`);
@@ -91,7 +91,8 @@ export function decodeBlock(text: string): AllocationBlock {
 /** `{"k":v,...}` with keys in Go's byte order; undefined members omitted. */
 function sortedObject<T>(r: Readonly<Record<string, T>>, enc: (v: T) => string): string {
   let out = '';
-  for (const k of Object.keys(r).sort(byteOrder)) {
+  // The default sort compares UTF-16 code units, as byteOrder does, without a callback per pair.
+  for (const k of Object.keys(r).sort()) {
     const v = r[k];
     if (v === undefined) continue;
     out += `${out ? ',' : ''}${quote(k)}:${enc(v)}`;

@@ -216,12 +216,20 @@ export function parseJSON(text: string): JSONValue {
 const HEX = '0123456789abcdef';
 
 // Characters Go's encoder escapes: quote, backslash, controls, <, >, &, U+2028, U+2029.
-// eslint-disable-next-line no-control-regex
-const NEEDS_ESCAPE = /["\\\u0000-\u001f<>&\u2028\u2029]/;
+
+/** Whether s has any of those: a loop over char codes beats the regex on short strings. */
+function needsEscape(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c === 0x22 || c === 0x5c || c === 0x3c || c === 0x3e || c === 0x26) return true;
+    if (c === 0x2028 || c === 0x2029) return true;
+  }
+  return false;
+}
 
 /** A JSON string literal as Go's encoder writes it. */
 export function quote(s: string): string {
-  if (!NEEDS_ESCAPE.test(s)) return `"${s}"`;
+  if (!needsEscape(s)) return `"${s}"`;
   let out = '"';
   for (let i = 0; i < s.length; i++) {
     const ch = s[i];

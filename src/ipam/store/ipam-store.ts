@@ -249,13 +249,22 @@ export class IPAMStore {
     handles: Map<string, HandleKV | null> = new Map(),
   ): Promise<BlockKV | undefined> {
     const cidrText = formatCIDR(b.cidr);
-    const ids = [...deltas.keys()].filter((id) => deltas.get(id) !== 0);
-    const current = await Promise.all(
-      ids.map(async (id) => {
-        if (handles.has(id)) return handles.get(id) ?? undefined;
-        return deltas.get(id)! > 0 ? undefined : await this.getHandle(id);
-      }),
-    );
+    const ids: string[] = [];
+    let toRead = false;
+    for (const [id, delta] of deltas) {
+      if (delta === 0) continue;
+      ids.push(id);
+      if (delta < 0 && !handles.has(id)) toRead = true;
+    }
+    // Only a decrement of a handle not seen yet needs a read (an allocation never does).
+    const current = toRead
+      ? await Promise.all(
+          ids.map(async (id) => {
+            if (handles.has(id)) return handles.get(id) ?? undefined;
+            return deltas.get(id)! > 0 ? undefined : await this.getHandle(id);
+          }),
+        )
+      : ids.map((id) => handles.get(id) ?? undefined);
     const handleOps: TxnOp[] = [];
     const after: [string, IPAMHandle | null][] = [];
     ids.forEach((id, i) => {
