@@ -740,7 +740,10 @@ export class PolicyCalculator {
 class SortCache<T extends { name: string; table?: string }> {
   private names: string[] = [];
   private tables: (string | undefined)[] = [];
-  private perm: number[] = [];
+  /** The last sort's input and output; the permutation between them is derived when first reused. */
+  private items: T[] = [];
+  private sorted: T[] = [];
+  private perm: number[] | undefined;
 
   sort(items: T[]): T[] {
     const n = items.length;
@@ -750,7 +753,17 @@ class SortCache<T extends { name: string; table?: string }> {
     if (!same) {
       this.names = items.map((x) => x.name);
       this.tables = items.map((x) => x.table);
-      this.perm = items.map((_, i) => i).sort((a, b) => byName(items[a], items[b]));
+      this.items = items;
+      this.sorted = items.slice().sort(byName);
+      this.perm = undefined;
+      return this.sorted;
+    }
+    if (!this.perm) {
+      const at = new Map<T, number>();
+      this.items.forEach((x, i) => at.set(x, i));
+      this.perm = this.sorted.map((x) => at.get(x)!);
+      this.items = [];
+      this.sorted = [];
     }
     return this.perm.map((i) => items[i]);
   }

@@ -52,7 +52,15 @@ function canonicalOf(a: string): [string, IPFamily] | null {
   return v;
 }
 
-function addresses(list: readonly string[] | undefined): { v4: string[]; v6: string[] } {
+const NO_ADDRESSES: readonly string[] = Object.freeze([]);
+
+function addresses(list: readonly string[] | undefined): { v4: readonly string[]; v6: readonly string[] } {
+  // The usual endpoint has one address: no sets, no sorting.
+  if (list?.length === 1) {
+    const c = canonicalOf(list[0]);
+    if (!c) return { v4: NO_ADDRESSES, v6: NO_ADDRESSES };
+    return c[1] === 4 ? { v4: [c[0]], v6: NO_ADDRESSES } : { v4: NO_ADDRESSES, v6: [c[0]] };
+  }
   const v4 = new Set<string>();
   const v6 = new Set<string>();
   for (const a of list ?? []) {
@@ -63,7 +71,10 @@ function addresses(list: readonly string[] | undefined): { v4: string[]; v6: str
 }
 
 /** Endpoint addresses are single IPs whatever prefix the resource wrote. */
-function hostAddresses(list: readonly string[] | undefined): { v4: string[]; v6: string[] } {
+function hostAddresses(list: readonly string[] | undefined): {
+  v4: readonly string[];
+  v6: readonly string[];
+} {
   const bare = (list ?? []).map((a) => a.split('/')[0]);
   return addresses(bare);
 }
