@@ -155,14 +155,17 @@ const STREAM_PIECE = 64 * 1024;
 /**
  * Runs `tool args` with its stdin produced lazily by `input` and written as it is produced (in
  * pipe-sized pieces, waiting while the pipe is full), so the tool parses while we still render.
- * When `input` throws, the tool is killed before its stdin ends (`nft -f -` then commits nothing)
- * and the error is rethrown. Runners without spawn() get the whole input through run().
+ * When `input` throws (or time runs out), `abortWith` ends stdin: text that makes the tool refuse
+ * the whole input (for nft, a syntax error: it then commits nothing; killing is not enough, as the
+ * tool may sit behind a shell pipeline that would pass it a truncated, valid script). Without it
+ * the child is killed. Runners without spawn() get the whole input through run().
  */
 export async function runStreamed(
   runner: Runner,
   tool: Tool,
   args: readonly string[],
   input: Iterable<string>,
+  opts: { abortWith?: string } = {},
 ): Promise<RunResult> {
   if (!runner.spawn) return runner.run(tool, args, [...input].join(''));
   const timeoutMs = runner.timeoutMs ?? 10_000;
@@ -174,8 +177,13 @@ export async function runStreamed(
   child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
   child.stdin.on('error', () => undefined);
   let exited = false;
+  const abort = () => {
+    if (opts.abortWith !== undefined && child.stdin.writable) child.stdin.end(opts.abortWith);
+    else child.kill('SIGKILL');
+  };
   const done = new Promise<RunResult>((resolve, reject) => {
     const timer = setTimeout(() => {
+      abort();
       child.kill('SIGKILL');
       reject(new DataplaneError('timeout', `${what} did not finish within ${timeoutMs} ms`));
     }, timeoutMs);
@@ -208,7 +216,7 @@ export async function runStreamed(
     }
     if (!exited) child.stdin.end(piece.join(''));
   } catch (e) {
-    child.kill('SIGKILL');
+    abort();
     await settled;
     throw e;
   }

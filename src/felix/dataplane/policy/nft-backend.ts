@@ -35,6 +35,8 @@ const DRIVER = 'policy-nftables';
  * opened by path), hence `cat` between them. The exit status is nft's.
  */
 export const NFT_FROM_PIPE = 'cat | exec nft -f /proc/self/fd/0';
+/** Ends a script that must not commit (rendering failed midway): a line nft rejects as a syntax error. */
+export const NFT_ABORT = '\n= calico-abort\n';
 /** While the kernel read runs, render in slices this long and look whether it has finished. */
 const SLICE_MS = 4;
 
@@ -242,7 +244,7 @@ export class NftPolicyBackend implements PolicyBackend {
     }
     await this.applying(async () => {
       const r = this.runner.spawn
-        ? await runStreamed(this.runner, 'sh', ['-c', NFT_FROM_PIPE], script())
+        ? await runStreamed(this.runner, 'sh', ['-c', NFT_FROM_PIPE], script(), { abortWith: NFT_ABORT })
         : await this.runner.run('nft', ['-f', '-'], [...script()].join(''));
       if (r.code !== 0) {
         throw new DataplaneError('command', `nft -f - failed (exit ${r.code}): ${r.stderr.trim()}`);
