@@ -16,6 +16,11 @@ export const IF_ACCEPT: Match = { mark: { value: MARK_ACCEPT, mask: MARK_ACCEPT 
 export const IF_PASS: Match = { mark: { value: MARK_PASS, mask: MARK_PASS } };
 export const IF_NOT_PASS: Match = { mark: { value: 0, mask: MARK_PASS } };
 
+// Rules are never mutated: the fixed ones are shared by every chain.
+const DROP: Action = { type: 'drop' };
+const RETURN_IF_ACCEPT: Rule = { match: IF_ACCEPT, action: { type: 'return' } };
+const RETURN_IF_PASS: Rule = { match: IF_PASS, action: { type: 'return' } };
+
 const NONE: string[] = [];
 const PORT_PROTOCOLS = new Set<unknown>(['tcp', 'udp', 'sctp', 'udplite']);
 
@@ -138,13 +143,13 @@ export function compileChain(
     if (!match) continue;
     switch (r.action) {
       case 'allow':
-        out.push({ match, action: SET_ACCEPT }, { match: IF_ACCEPT, action: { type: 'return' } });
+        out.push({ match, action: SET_ACCEPT }, RETURN_IF_ACCEPT);
         break;
       case 'pass':
-        out.push({ match, action: SET_PASS }, { match: IF_PASS, action: { type: 'return' } });
+        out.push({ match, action: SET_PASS }, RETURN_IF_PASS);
         break;
       case 'deny':
-        out.push({ match, action: { type: 'drop' } });
+        out.push({ match, action: DROP });
         break;
       case 'log':
         out.push({ match, action: { type: 'log', prefix: logPrefix(logTemplate, owner) } });
