@@ -3,9 +3,10 @@
  * tables with `nft -j` and diffs; a fast pass diffs against what the last successful pass left
  * (a new instance, or one whose last apply failed, reads first). Each pass applies its whole
  * difference, both families, in one transaction: a fast pass through a long-lived `nft -i`
- * (nft-session.ts) when the runner can spawn one, otherwise (and for big scripts) `nft -f -`.
- * When the kernel holds no table (start-up), the tables are written to `nft -f -` while they are
- * still being rendered, so nft parses the first chains while we render the last ones.
+ * (nft-session.ts) when the runner can spawn one, otherwise (and for scripts over
+ * SESSION_MAX_LINE) `nft -f -`. When the kernel holds no table (start-up), the tables go to nft
+ * while they are still being rendered (see NFT_FROM_PIPE), so nft parses the first chains while
+ * we render the last ones.
  */
 import type { PolicyRulesets, Ruleset } from '../../calc/policy/ruleset.js';
 import { DataplaneError } from '../../errors.js';
@@ -126,8 +127,12 @@ export class NftPolicyBackend implements PolicyBackend {
   private applyFast(script: string): Promise<void> {
     if (!script) return Promise.resolve();
     if (!this.runner.spawn || script.length > SESSION_MAX_LINE) return this.apply(script);
-    const session = (this.session ??= new NftSession(this.runner.spawn, this.runner.timeoutMs));
+    const session = this.sessionOf(this.runner.spawn);
     return this.applying(() => session.transact(script.trimEnd().split('\n')));
+  }
+
+  private sessionOf(spawn: NonNullable<Runner['spawn']>): NftSession {
+    return (this.session ??= new NftSession(spawn, this.runner.timeoutMs));
   }
 
   private remember(built: Tables<NftTable>): void {
@@ -138,12 +143,10 @@ export class NftPolicyBackend implements PolicyBackend {
     const desired = this.desired;
     if (!desired) return { driver: DRIVER, changes: 0, waiting: [] };
     const known = this.known;
-    let report: ReconcileReport;
     if (opts.full || !known) {
-      report = await this.fullPass(desired);
+      const report = await this.fullPass(desired);
       // The next (fast) pass should not pay for starting nft.
-      if (this.runner.spawn)
-        (this.session ??= new NftSession(this.runner.spawn, this.runner.timeoutMs)).warm();
+      if (this.runner.spawn) this.sessionOf(this.runner.spawn).warm();
       return report;
     }
     const built = (this.built ??= buildTables(desired));
