@@ -124,6 +124,43 @@ function encodeAttribute(a: AllocationAttribute): string {
   return `{${out.slice(1)}}`;
 }
 
+/** The decimal ordinals 0..n−1 in byte order ("0","1","10","11",…,"2",…): Go's order of those keys. */
+const ordinalOrders = new Map<number, string[]>();
+function ordinalsInByteOrder(n: number): string[] {
+  let o = ordinalOrders.get(n);
+  if (!o) {
+    o = Array.from({ length: n }, (_, i) => String(i)).sort();
+    ordinalOrders.set(n, o);
+  }
+  return o;
+}
+
+/**
+ * `"ordinal":seq` fragments of a block's sequenceNumberForAllocation as last written, per map
+ * object: an allocation changes one entry, so the other 63 conversions of 19-digit bigints to text
+ * are reused. Each one is checked against the current value before use.
+ */
+const seqFragments = new WeakMap<object, Map<string, { v: bigint; text: string }>>();
+
+function encodeSeqs(r: Readonly<Record<string, bigint>>, n: number): string {
+  const keys = Object.keys(r);
+  // Keys other than canonical ordinals (never written by us) take the general path.
+  if (n > 1024 || keys.length > n) return sortedObject(r, integer);
+  let cache = seqFragments.get(r);
+  if (!cache) seqFragments.set(r, (cache = new Map()));
+  let out = '';
+  let found = 0;
+  for (const k of ordinalsInByteOrder(n)) {
+    const v = r[k];
+    if (v === undefined) continue;
+    found++;
+    let f = cache.get(k);
+    if (f?.v !== v) cache.set(k, (f = { v, text: `"${k}":${integer(v)}` }));
+    out += found > 1 ? `,${f.text}` : f.text;
+  }
+  return found === keys.length ? `{${out}}` : sortedObject(r, integer);
+}
+
 /**
  * Written directly as text rather than through a generic JSON writer: a busy host rewrites its block
  * on every allocation, and this is the largest part of the CPU an allocation costs. The output is
@@ -138,6 +175,7 @@ export function encodeBlock(b: AllocationBlock): string {
   for (let i = 0; i < attrs.length; i++)
     out += i ? `,${encodeAttribute(attrs[i])}` : encodeAttribute(attrs[i]);
   out += `],"sequenceNumber":${integer(b.sequenceNumber)},"sequenceNumberForAllocation":`;
-  out += b.sequenceNumberForAllocation ? sortedObject(b.sequenceNumberForAllocation, integer) : 'null';
+  const seqs = b.sequenceNumberForAllocation;
+  out += seqs ? encodeSeqs(seqs, b.allocations.length) : 'null';
   return `${out},"deleted":${b.deleted ? 'true' : 'false'}}`;
 }

@@ -331,6 +331,7 @@ export function releaseByHandleInBlock(
  * times in memory; our stored times have whole seconds, so "strictly before now" could miss).
  */
 export function garbageCollect(b: AllocationBlock, now: Date, cooldownSeconds: number): boolean {
+  if (nothingToCollect(b)) return false;
   let changed = false;
   const cutoff = now.getTime() - cooldownSeconds * 1000;
   const used = new Set<number>();
@@ -370,6 +371,26 @@ export function garbageCollect(b: AllocationBlock, now: Date, cooldownSeconds: n
     changed = true;
   }
   return changed;
+}
+
+/**
+ * The usual case, checked without Sets and Maps (this runs on every block an allocation reads):
+ * nothing in cooldown, and every attribute referenced by some allocation.
+ */
+function nothingToCollect(b: AllocationBlock): boolean {
+  const n = b.attributes.length;
+  for (let i = 0; i < n; i++) if (b.attributes[i]?.releasedAt !== undefined) return false;
+  const seen = new Uint8Array(n);
+  let count = 0;
+  for (const idx of b.allocations) {
+    if (idx === null || idx === undefined) continue;
+    if (!Number.isInteger(idx) || idx < 0 || idx >= n) return false;
+    if (seen[idx] === 0) {
+      seen[idx] = 1;
+      count++;
+    }
+  }
+  return count === n;
 }
 
 /** Empty ⇔ nothing allocated except Windows-reserved edges; ordinals in cooldown count as used. */

@@ -3,7 +3,7 @@
  */
 import { CalicoError } from '../../errors/index.js';
 import type { IPAMHandle } from '../model.js';
-import { parseJSON, setOwn, sortedRecord, stringifyJSON } from './json.js';
+import { parseJSON, quote, setOwn } from './json.js';
 
 export function decodeHandle(text: string): IPAMHandle {
   const v = parseJSON(text);
@@ -23,8 +23,17 @@ export function decodeHandle(text: string): IPAMHandle {
   return { block, deleted: v.deleted === true };
 }
 
+/** `{"block":{<cidr>:<count>,…},"deleted":false}`, keys in Go's byte order; written once per allocation. */
 export function encodeHandle(h: IPAMHandle): string {
-  return stringifyJSON({ block: sortedRecord(h.block), deleted: h.deleted ?? false });
+  let out = '';
+  // The default sort compares UTF-16 code units, as byteOrder does.
+  for (const k of Object.keys(h.block).sort()) {
+    const n = h.block[k];
+    if (n === undefined) continue;
+    if (!Number.isFinite(n)) throw new RangeError(`cannot encode ${n} as JSON`);
+    out += `${out ? ',' : ''}${quote(k)}:${n}`;
+  }
+  return `{"block":{${out}},"deleted":${h.deleted ? 'true' : 'false'}}`;
 }
 
 /** A copy with `n` more addresses in `cidr`. */

@@ -17,7 +17,7 @@ import {
   encodeHandle,
   incrementHandle,
 } from '../../../src/ipam/core/handle.js';
-import { parseJSON, sortedRecord, stringifyJSON, type JSONOut } from '../../../src/ipam/core/json.js';
+import { parseJSON, setOwn, sortedRecord, stringifyJSON, type JSONOut } from '../../../src/ipam/core/json.js';
 import { Reservations } from '../../../src/ipam/core/reservations.js';
 import { DEFAULT_IPAM_CONFIG, type AllocationBlock } from '../../../src/ipam/model.js';
 
@@ -171,6 +171,36 @@ describe('block codec', () => {
       fc.property(block, (b) => assert.equal(encodeBlock(b), reference(b))),
       { numRuns: 500 },
     );
+    // Ordinal-keyed sequence numbers (the usual case, with reused fragments), changed between writes
+    // as allocations and releases change them; sometimes a key that is not a canonical ordinal.
+    const seqEdits = fc.array(
+      fc.tuple(fc.nat(99), fc.option(fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }), { nil: undefined })),
+      { maxLength: 20 },
+    );
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 100 }),
+        fc.array(seqEdits, { minLength: 1, maxLength: 4 }),
+        fc.option(fc.constantFrom('01', '-1', '100', '__proto__', ''), { nil: undefined }),
+        (n, rounds, odd) => {
+          const b = decodeBlock(
+            `{"cidr":"10.0.0.0/26","affinity":null,"allocations":[${Array(n).fill('null').join(',')}],"unallocated":[],"attributes":[],"sequenceNumber":1}`,
+          );
+          const seqs: Record<string, bigint> = {};
+          b.sequenceNumberForAllocation = seqs;
+          for (const [i, edits] of rounds.entries()) {
+            for (const [o, v] of edits) {
+              if (o >= n) continue;
+              if (v === undefined) delete seqs[String(o)];
+              else seqs[String(o)] = v;
+            }
+            if (odd !== undefined && i === rounds.length - 1) setOwn(seqs, odd, 7n);
+            assert.equal(encodeBlock(b), reference(b));
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 
   it('rejects blocks that point at missing attributes', () => {
@@ -196,6 +226,21 @@ describe('affinity, handle and config codecs', () => {
       cidr: 'fd5f:abcd:64::/122',
     });
     assert.equal(parseAffinityKey('/calico/ipam/v2/host/node-1'), undefined);
+  });
+
+  it('handle values: what a generic JSON writer gives, map keys in byte order', () => {
+    fc.assert(
+      fc.property(
+        fc.dictionary(fc.string({ unit: 'binary' }), fc.nat()),
+        fc.option(fc.boolean(), { nil: undefined }),
+        (block, deleted) =>
+          assert.equal(
+            encodeHandle({ block, deleted }),
+            stringifyJSON({ block: sortedRecord(block), deleted: deleted ?? false }),
+          ),
+      ),
+      { numRuns: 300 },
+    );
   });
 
   it('handles count per block; entries at zero disappear; bad decrements are refused', () => {
