@@ -24,6 +24,7 @@ import { IPAMError, isIPAMError, maxRetriesError } from './errors.js';
 import type { Assignment, IntendedUse } from './ipam-interface.js';
 import type { AffinityType } from './model.js';
 import type { Session } from './session.js';
+import type { KV } from '../datastore/backend.js';
 import { CommitConflict, isCASConflict, type AffinityKV, type BlockKV } from './store/ipam-store.js';
 
 /** A claimed block unused for this long may be reclaimed by another host if it is empty. */
@@ -291,31 +292,49 @@ class FamilyAssigner {
       seq: bigint;
     }
     // Keyed by network address (bigint): the walk may visit 262,144 candidates of a /8 pool.
-    const exists = new Map<bigint, Info>();
-    for (const { kv, cidr } of await s.store.listBlockKVs(r.family)) {
-      if (!poolContaining(this.allowed, ipOf(cidr))) continue;
-      let b: BlockKV;
-      try {
-        b = s.fromKV(kv);
-      } catch {
-        continue;
-      }
-      exists.set(cidr.addr, {
-        cidr,
-        numFree: freeCount(b.block, r.reservations),
-        affinity: b.block.affinity,
-        empty: isEmpty(b.block),
-        claimTime: b.block.affinity_claim_time ? Date.parse(b.block.affinity_claim_time) || 0 : 0,
-        seq: b.block.sequenceNumber,
-      });
+    const listed = new Map<bigint, { kv: KV; cidr: CIDR }[]>();
+    for (const e of await s.store.listBlockKVs(r.family)) {
+      if (!poolContaining(this.allowed, ipOf(e.cidr))) continue;
+      const at = listed.get(e.cidr.addr);
+      if (at) at.push(e);
+      else listed.set(e.cidr.addr, [e]);
     }
+    // Decoded only when the walk reaches them (usually none: the walk stops at the first free
+    // candidate); per address, the last listed block that decodes, undecodable ones skipped.
+    const infos = new Map<bigint, Info | null>();
+    const infoAt = (addr: bigint): Info | undefined => {
+      const entries = listed.get(addr);
+      if (!entries) return undefined;
+      let info = infos.get(addr);
+      if (info === undefined) {
+        info = null;
+        for (let i = entries.length - 1; i >= 0 && !info; i--) {
+          let b: BlockKV;
+          try {
+            b = s.fromKV(entries[i].kv);
+          } catch {
+            continue;
+          }
+          info = {
+            cidr: entries[i].cidr,
+            numFree: freeCount(b.block, r.reservations),
+            affinity: b.block.affinity,
+            empty: isEmpty(b.block),
+            claimTime: b.block.affinity_claim_time ? Date.parse(b.block.affinity_claim_time) || 0 : 0,
+            seq: b.block.sequenceNumber,
+          };
+        }
+        infos.set(addr, info);
+      }
+      return info ?? undefined;
+    };
     const emptyBlocks: Info[] = [];
     for (const pool of this.allowed) {
       const walk = new BlockWalk(pool.cidr, pool.blockSize, this.seed(pool));
       for (const addr of walk) {
         const cidr: CIDR = { family: pool.cidr.family, addr, prefix: pool.blockSize };
         if (r.reservations.matchesWholeCIDR(cidr)) continue;
-        const found = exists.get(addr);
+        const found = infoAt(addr);
         const info = found && found.cidr.prefix === cidr.prefix ? found : undefined;
         if (!info) return cidr;
         if (info.affinity === this.mine && info.numFree !== 0) return cidr;
