@@ -164,10 +164,14 @@ export async function runStreamed(
   runner: Runner,
   tool: Tool,
   args: readonly string[],
-  input: Iterable<string>,
+  input: Iterable<string> | AsyncIterable<string>,
   opts: { abortWith?: string } = {},
 ): Promise<RunResult> {
-  if (!runner.spawn) return runner.run(tool, args, [...input].join(''));
+  if (!runner.spawn) {
+    const all: string[] = [];
+    for await (const chunk of input) all.push(chunk);
+    return runner.run(tool, args, all.join(''));
+  }
   const timeoutMs = runner.timeoutMs ?? 10_000;
   const what = `${tool} ${args.join(' ')}`;
   const child = runner.spawn(tool, args);
@@ -204,7 +208,7 @@ export async function runStreamed(
   try {
     let piece: string[] = [];
     let size = 0;
-    for (const chunk of input) {
+    for await (const chunk of input) {
       if (exited) break;
       piece.push(chunk);
       size += chunk.length;

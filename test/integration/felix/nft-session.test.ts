@@ -181,6 +181,17 @@ describe('nft -i session', { skip }, () => {
       assert.equal(await ns.must('nft', ['list', 'ruleset']), streamed);
       // The instance's picture matches the kernel: nothing to do on a full re-read.
       assert.equal((await backend.reconcile({ full: true })).changes, 0);
+      // A new instance over existing tables (a restart): its load, streamed while the read ran, is
+      // dropped uncommitted, and the diff finds nothing to do.
+      const fresh = new NftPolicyBackend({ runner });
+      try {
+        fresh.setDesired(handcraftedRulesets());
+        assert.equal((await fresh.reconcile()).changes, 0);
+        assert.equal(fresh.lastRebuild, undefined);
+        assert.equal(await ns.must('nft', ['list', 'ruleset']), streamed);
+      } finally {
+        await fresh.close();
+      }
     } finally {
       await backend.remove();
       await backend.close();

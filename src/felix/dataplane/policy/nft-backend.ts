@@ -38,10 +38,11 @@ const DRIVER = 'policy-nftables';
 export const NFT_FROM_PIPE = 'cat | exec nft -f /proc/self/fd/0';
 /** Ends a script that must not commit (rendering failed midway): a line nft rejects as a syntax error. */
 export const NFT_ABORT = '\n= calico-abort\n';
-/** While the kernel read runs, render in slices this long and look whether it has finished. */
-const SLICE_MS = 4;
 
 type Tables<T> = Record<NftFamily, T | undefined>;
+
+/** A streamed load given up because the kernel holds a table we want (the pass diffs instead). */
+class TablesExist extends Error {}
 
 function rulesetOf(rulesets: PolicyRulesets, family: NftFamily): Ruleset | undefined {
   return family === 'ip' ? rulesets.v4 : rulesets.v6;
@@ -158,108 +159,94 @@ export class NftPolicyBackend implements PolicyBackend {
   }
 
   /**
-   * Reads the kernel and diffs. The rendering runs while nft reads (in slices, so the read's end
-   * is noticed); when the read finds no table for any family we want, whatever is rendered so far
-   * and the rest, as it is rendered, go straight to `nft -f -`.
+   * Reads the kernel and diffs. When these rulesets are not rendered yet (start-up, new rulesets)
+   * and the runner can spawn, the rendering goes to nft as it is produced, while the read still
+   * runs: if the read finds no table for any family we want, that script is finished and
+   * committed; otherwise it ends with a line nft rejects (nothing commits) and the pass diffs.
    */
   private async fullPass(desired: PolicyRulesets): Promise<ReconcileReport> {
-    let kernel: Tables<KernelTable> | undefined;
-    let readError: unknown;
-    const reading = this.readKernel().then(
-      (k) => void (kernel = k),
-      (e: unknown) => void (readError = e ?? new Error('kernel read failed')),
-    );
-    let built = this.built;
-    const pending: [NftFamily, TablePart][] = [];
-    const parts = built ? undefined : allParts(desired);
-    if (parts) {
-      let step: IteratorResult<[NftFamily, TablePart], Tables<NftTable>>;
-      try {
-        step = parts.next();
-        while (!step.done && !kernel && !readError) {
-          const until = performance.now() + SLICE_MS;
-          while (!step.done && performance.now() < until) {
-            pending.push(step.value);
-            step = parts.next();
-          }
-          await new Promise((r) => setImmediate(r));
-        }
-      } catch (e) {
-        // An invalid ruleset: nothing was applied; let the read finish before reporting it.
-        await reading;
-        throw e;
-      }
-      await reading;
-      if (readError) throw readError;
-      if (!step.done && this.allMissing(desired, kernel!)) {
-        return this.streamTables(kernel!, pending, step.value, parts);
-      }
-      while (!step.done) step = parts.next();
-      built = this.built = step.value;
-    } else {
-      await reading;
-      if (readError) throw readError;
+    const reading = this.readKernel();
+    // Observed here so a failed read never goes unhandled; every path below awaits it.
+    reading.catch(() => undefined);
+    if (!this.built && this.runner.spawn) {
+      const streamed = await this.streamTables(reading, allParts(desired));
+      if (streamed) return streamed;
     }
-    const plan = planTables(built!, kernel!);
+    let built: Tables<NftTable>;
+    try {
+      built = this.built ??= buildTables(desired);
+    } catch (e) {
+      await reading.catch(() => undefined);
+      throw e;
+    }
+    const kernel = await reading;
+    const plan = planTables(built, kernel);
     this.lastRebuild = plan.rebuilt;
     await this.apply(plan.script);
-    this.remember(built!);
+    this.remember(built);
     return { driver: DRIVER, changes: plan.changes, waiting: [] };
   }
 
-  /** Whether no family we want has a table in the kernel (so every wanted one is written whole). */
-  private allMissing(desired: PolicyRulesets, kernel: Tables<KernelTable>): boolean {
-    return FAMILIES.every((f) => !rulesetOf(desired, f) || !kernel[f]);
-  }
-
-  /** Writes the wanted tables whole (and deletes the unwanted ones) while the rest renders. */
+  /**
+   * Writes the wanted tables whole (and deletes unwanted ones) while they render; undefined when
+   * the read found a wanted table (then nothing committed, and `this.built` holds the rendering).
+   */
   private async streamTables(
-    kernel: Tables<KernelTable>,
-    pending: [NftFamily, TablePart][],
-    next: [NftFamily, TablePart],
+    reading: Promise<Tables<KernelTable>>,
     parts: Generator<[NftFamily, TablePart], Tables<NftTable>>,
-  ): Promise<ReconcileReport> {
+  ): Promise<ReconcileReport | undefined> {
     let built: Tables<NftTable> | undefined;
-    function* script(): Generator<string> {
+    let kernel: Tables<KernelTable> | undefined;
+    const exist = new TablesExist();
+    async function* script(): AsyncGenerator<string> {
       const opened = new Set<NftFamily>();
-      const text = ([family, part]: [NftFamily, TablePart]): string => {
-        if (opened.has(family)) return partText(part);
-        // Families come one after the other: a new one closes the block of the previous one.
-        const head = (opened.size ? TABLE_END : '') + replaceTableHead(family) + tableStart(family);
-        opened.add(family);
-        return head + partText(part);
-      };
-      for (const p of pending) yield text(p);
-      yield text(next);
       for (let step = parts.next(); ; step = parts.next()) {
         if (step.done) {
           built = step.value;
           break;
         }
-        yield text(step.value);
+        const [family, part] = step.value;
+        if (!opened.has(family)) {
+          // Families come one after the other: a new one closes the block of the previous one.
+          yield (opened.size ? TABLE_END : '') + replaceTableHead(family) + tableStart(family);
+          opened.add(family);
+        }
+        yield partText(part);
       }
-      yield TABLE_END;
+      const k = (kernel = await reading);
+      if (FAMILIES.some((f) => built![f] && k[f])) throw exist;
+      if (opened.size) yield TABLE_END;
       for (const f of FAMILIES) {
         // A wanted table with nothing in it; a table we do not want.
         if (built[f] && !opened.has(f)) yield replaceTableHead(f) + tableStart(f) + TABLE_END;
-        if (!built[f] && kernel[f]) yield deleteTableScript(f);
+        if (!built[f] && k[f]) yield deleteTableScript(f);
       }
     }
-    await this.applying(async () => {
-      const r = this.runner.spawn
-        ? await runStreamed(this.runner, 'sh', ['-c', NFT_FROM_PIPE], script(), { abortWith: NFT_ABORT })
-        : await this.runner.run('nft', ['-f', '-'], [...script()].join(''));
+    try {
+      const r = await runStreamed(this.runner, 'sh', ['-c', NFT_FROM_PIPE], script(), {
+        abortWith: NFT_ABORT,
+      });
       if (r.code !== 0) {
-        throw new DataplaneError('command', `nft -f - failed (exit ${r.code}): ${r.stderr.trim()}`);
+        throw new DataplaneError('command', `nft -f failed (exit ${r.code}): ${r.stderr.trim()}`);
       }
-    });
+    } catch (e) {
+      if (e === exist) {
+        this.built = built;
+        return undefined;
+      }
+      // A render or read error committed nothing; a refused or timed-out load leaves the kernel
+      // uncertain: read it next time.
+      this.known = undefined;
+      await reading.catch(() => undefined);
+      throw e;
+    }
     this.built = built!;
     this.lastRebuild = FAMILIES.filter((f) => built![f])
       .map((f) => `${f}: the table is missing`)
       .join('; ');
     this.remember(built!);
     const changes = FAMILIES.reduce(
-      (n, f) => n + (built![f] ? fullTableChanges(built![f]) : kernel[f] ? 1 : 0),
+      (n, f) => n + (built![f] ? fullTableChanges(built![f]) : kernel![f] ? 1 : 0),
       0,
     );
     return { driver: DRIVER, changes, waiting: [] };
