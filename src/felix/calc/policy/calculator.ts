@@ -646,14 +646,19 @@ export class PolicyCalculator {
     return set;
   }
 
-  private statics(family: Family, cfg: PolicyConfig, table: 'filter' | 'raw' | 'mangle') {
+  private statics(
+    family: Family,
+    cfg: PolicyConfig,
+    table: 'filter' | 'raw' | 'mangle',
+    hostEndpoints = true,
+  ) {
     const s = this.state;
-    const k = `${family}/${table}`;
+    const k = `${family}/${table}/${hostEndpoints}`;
     let st = s.statics.get(k);
     if (!st) {
       st =
         table === 'filter'
-          ? { chains: filterChains(cfg, family), hooks: filterHooks() }
+          ? { chains: filterChains(cfg, family, hostEndpoints), hooks: filterHooks() }
           : table === 'raw'
             ? rawChains(cfg, family)
             : mangleChains(cfg, family);
@@ -704,7 +709,12 @@ export class PolicyCalculator {
     mangle: boolean,
   ): Ruleset {
     const s = this.state;
-    const filter = this.statics(family, cfg, 'filter');
+    const filter = this.statics(
+      family,
+      cfg,
+      'filter',
+      endpoints.some((e) => e.type === 'hep'),
+    );
     // Group chains only jump: one object serves both families.
     const chains: Chain[] = [...filter.chains, ...s.uses.groups.keys(), ...policyChains];
     const hooks: HookRules[] = [...filter.hooks];

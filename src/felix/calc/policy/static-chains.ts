@@ -76,16 +76,25 @@ export function failsafeChains(
   return chains;
 }
 
-/** The filter table's static chains. */
-export function filterChains(cfg: PolicyConfig, family: Family): Chain[] {
+/**
+ * The filter table's static chains. `hostEndpoints`: whether the node has any host endpoint.
+ * Without one the host endpoint dispatches are empty (no interface is policed, so no failsafe
+ * applies either): the mark clearing, the dispatch jumps and the verdict checks after them are
+ * left out, as every host packet (VXLAN's outer packets included) would pay for them for nothing.
+ */
+export function filterChains(cfg: PolicyConfig, family: Family, hostEndpoints = true): Chain[] {
   const wl = wildcards(cfg);
   const input: Rule[] = [
     ...wl.map((w): Rule => ({ match: { iif: w }, action: { type: 'goto', chain: CHAIN.wlToHost } })),
     { match: IF_ACCEPT, action: ACCEPT, comment: 'Accepted by an earlier table' },
-    { match: ANY, action: clear(ALL_MARKS) },
-    { match: ANY, action: jump(CHAIN.fromHostEndpoint) },
-    { match: IF_ACCEPT, action: ACCEPT, comment: 'Host endpoint policy accepted packet.' },
   ];
+  if (hostEndpoints) {
+    input.push(
+      { match: ANY, action: clear(ALL_MARKS) },
+      { match: ANY, action: jump(CHAIN.fromHostEndpoint) },
+      { match: IF_ACCEPT, action: ACCEPT, comment: 'Host endpoint policy accepted packet.' },
+    );
+  }
 
   const wlToHost: Rule[] = [];
   if (family === 6) {
@@ -111,24 +120,29 @@ export function filterChains(cfg: PolicyConfig, family: Family): Chain[] {
     ...wl.map((w): Rule => ({ match: { ctState: established, iif: w }, action: ACCEPT })),
     ...wl.map((w): Rule => ({ match: { ctState: established, oif: w }, action: ACCEPT })),
     { match: ANY, action: clear(MARK_PASS | MARK_SCRATCH0 | MARK_SCRATCH1) },
-    { match: { mark: { value: 0, mask: MARK_ACCEPT } }, action: jump(CHAIN.fromHepForward) },
   ];
+  if (hostEndpoints) {
+    forward.push({ match: { mark: { value: 0, mask: MARK_ACCEPT } }, action: jump(CHAIN.fromHepForward) });
+  }
   for (const w of wl) {
     forward.push(
       { match: { iif: w }, action: jump(CHAIN.fromWlDispatch) },
       { match: { oif: w }, action: jump(CHAIN.toWlDispatch) },
     );
   }
-  forward.push({ match: ANY, action: jump(CHAIN.toHepForward) });
+  if (hostEndpoints) forward.push({ match: ANY, action: jump(CHAIN.toHepForward) });
 
-  const output: Rule[] = [
-    { match: IF_ACCEPT, action: ACCEPT, comment: 'Accepted by an earlier table' },
-    // Host → local workload is not policed (workload ingress policy applies to forwarded traffic).
-    ...wl.map((w): Rule => ({ match: { oif: w }, action: { type: 'return' } })),
-    { match: ANY, action: clear(ALL_MARKS) },
-    { match: ANY, action: jump(CHAIN.toHostEndpoint) },
-    { match: IF_ACCEPT, action: ACCEPT, comment: 'Host endpoint policy accepted packet.' },
-  ];
+  const output: Rule[] = [{ match: IF_ACCEPT, action: ACCEPT, comment: 'Accepted by an earlier table' }];
+  // Host → local workload is not policed (workload ingress policy applies to forwarded traffic);
+  // with no host endpoint nothing else is either, so the early returns would only add rules.
+  if (hostEndpoints) {
+    output.push(
+      ...wl.map((w): Rule => ({ match: { oif: w }, action: { type: 'return' } })),
+      { match: ANY, action: clear(ALL_MARKS) },
+      { match: ANY, action: jump(CHAIN.toHostEndpoint) },
+      { match: IF_ACCEPT, action: ACCEPT, comment: 'Host endpoint policy accepted packet.' },
+    );
+  }
 
   return [
     { name: CHAIN.input, table: 'filter', rules: input },
