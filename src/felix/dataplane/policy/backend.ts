@@ -35,4 +35,9 @@ export interface PolicyBackendOptions {
   runner: Runner;
   /** iptables backend only: which iptables flavour (default `nft`, the system's `iptables`). */
   iptablesFlavour?: 'legacy' | 'nft';
+  /**
+   * nftables backend only: write a first load to nft while it renders (default true; false
+   * renders it whole, then one `nft -f -`, for comparing the two, see bench/policy.ts).
+   */
+  nftStreamLoad?: boolean;
 }

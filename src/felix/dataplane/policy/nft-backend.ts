@@ -79,8 +79,11 @@ export class NftPolicyBackend implements PolicyBackend {
   /** Why the last pass replaced a table (for logs and tests). */
   lastRebuild?: string;
 
+  private readonly streamLoad: boolean;
+
   constructor(opts: PolicyBackendOptions) {
     this.runner = opts.runner;
+    this.streamLoad = opts.nftStreamLoad ?? true;
   }
 
   setDesired(desired: PolicyRulesets): void {
@@ -168,7 +171,7 @@ export class NftPolicyBackend implements PolicyBackend {
     const reading = this.readKernel();
     // Observed here so a failed read never goes unhandled; every path below awaits it.
     reading.catch(() => undefined);
-    if (!this.built && this.runner.spawn) {
+    if (!this.built && this.runner.spawn && this.streamLoad) {
       const streamed = await this.streamTables(reading, allParts(desired));
       if (streamed) return streamed;
     }
