@@ -6,8 +6,8 @@
  *     it (goal <= 50 ms); anchor: `nft -f` of the whole ruleset again;
  *  3. iperf3 through a policy with a 10,000-member selector set (bench/policy-iperf.ts).
  * Each sample runs in a fresh network namespace. Medians and ratios, never single times.
- * Env: BENCH_RUNS, BENCH_POLICIES, BENCH_ENDPOINTS; BENCH_IPERF=0 skips 3; BENCH_NFT_STREAM=0
- * renders the first load whole before nft starts (the backend streams it by default).
+ * Env: BENCH_RUNS, BENCH_POLICIES, BENCH_ENDPOINTS; BENCH_IPERF=0 skips 3; BENCH_NFT_STREAM=1
+ * streams the first load to nft while it renders (the backend renders it whole by default).
  */
 import { PolicyCalculator } from '../src/felix/calc/policy/index.js';
 import { kernelRunner } from '../src/felix/dataplane/index.js';
@@ -51,8 +51,8 @@ try {
     // Ours: from the datastore snapshot to rules in the kernel.
     await createNetns(NS);
     const runner = kernelRunner({ netns: NS, timeoutMs: 120_000 });
-    // BENCH_NFT_STREAM=0: render the first load whole before nft starts (to compare the two).
-    const backend = new NftPolicyBackend({ runner, nftStreamLoad: process.env.BENCH_NFT_STREAM !== '0' });
+    // BENCH_NFT_STREAM=1: stream the first load to nft while it renders (to compare the two).
+    const backend = new NftPolicyBackend({ runner, nftStreamLoad: process.env.BENCH_NFT_STREAM === '1' });
     const calc = new PolicyCalculator();
     const sync = await timed(async () => {
       const c = await timed(() => calc.update(input));

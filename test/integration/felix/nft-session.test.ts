@@ -168,7 +168,7 @@ describe('nft -i session', { skip }, () => {
   });
 
   it('a first load streamed while rendering leaves the same ruleset as the one-shot script', async () => {
-    const backend = new NftPolicyBackend({ runner });
+    const backend = new NftPolicyBackend({ runner, nftStreamLoad: true });
     let streamed: string;
     try {
       backend.setDesired(handcraftedRulesets());
@@ -183,7 +183,7 @@ describe('nft -i session', { skip }, () => {
       assert.equal((await backend.reconcile({ full: true })).changes, 0);
       // A new instance over existing tables (a restart): its load, streamed while the read ran, is
       // dropped uncommitted, and the diff finds nothing to do.
-      const fresh = new NftPolicyBackend({ runner });
+      const fresh = new NftPolicyBackend({ runner, nftStreamLoad: true });
       try {
         fresh.setDesired(handcraftedRulesets());
         assert.equal((await fresh.reconcile()).changes, 0);

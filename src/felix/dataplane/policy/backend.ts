@@ -36,8 +36,10 @@ export interface PolicyBackendOptions {
   /** iptables backend only: which iptables flavour (default `nft`, the system's `iptables`). */
   iptablesFlavour?: 'legacy' | 'nft';
   /**
-   * nftables backend only: write a first load to nft while it renders (default true; false
-   * renders it whole, then one `nft -f -`, for comparing the two, see bench/policy.ts).
+   * nftables backend only: write a first load to nft while it renders, instead of rendering it
+   * whole and then running one `nft -f -`. Default false: on the shared 2-CPU test machine it was
+   * no faster (nft buffers nothing useful before EOF: most of its time is evaluation and commit,
+   * and rendering next to it slowed both); BENCH_NFT_STREAM=1 in bench/policy.ts compares them.
    */
   nftStreamLoad?: boolean;
 }

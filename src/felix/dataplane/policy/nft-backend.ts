@@ -4,9 +4,8 @@
  * (a new instance, or one whose last apply failed, reads first). Each pass applies its whole
  * difference, both families, in one transaction: a fast pass through a long-lived `nft -i`
  * (nft-session.ts) when the runner can spawn one, otherwise (and for scripts over
- * SESSION_MAX_LINE) `nft -f -`. When the kernel holds no table (start-up), the tables go to nft
- * while they are still being rendered (see NFT_FROM_PIPE), so nft parses the first chains while
- * we render the last ones.
+ * SESSION_MAX_LINE) `nft -f -`. With `nftStreamLoad`, when the kernel holds no table (start-up),
+ * the tables go to nft while they are still being rendered (see NFT_FROM_PIPE).
  */
 import type { PolicyRulesets, Ruleset } from '../../calc/policy/ruleset.js';
 import { DataplaneError } from '../../errors.js';
@@ -83,7 +82,7 @@ export class NftPolicyBackend implements PolicyBackend {
 
   constructor(opts: PolicyBackendOptions) {
     this.runner = opts.runner;
-    this.streamLoad = opts.nftStreamLoad ?? true;
+    this.streamLoad = opts.nftStreamLoad ?? false;
   }
 
   setDesired(desired: PolicyRulesets): void {

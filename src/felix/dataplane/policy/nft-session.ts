@@ -62,6 +62,8 @@ export class NftSession {
   private stderr = '';
   private waiter?: Waiter;
   private seq = 0;
+  /** close() was called: a queued warm-up does not start a process. */
+  private closing = false;
   /** Transactions run one at a time. */
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -76,13 +78,17 @@ export class NftSession {
   }
 
   /**
-   * Starts the process (if it is not running) and has it read the kernel's table list once, so the
-   * first transaction does not pay for nft's start-up. Never throws: a failure surfaces at the
-   * next transaction.
+   * Starts the process soon (if it is not running: after the caller's current work, which need not
+   * wait for the spawn) and has it answer one marker, so the first transaction does not pay for
+   * nft's start-up. Never throws: a failure surfaces at the next transaction.
    */
   warm(): void {
     if (this.child) return;
-    this.queue = this.queue.then(() => this.run('').catch(() => undefined));
+    this.closing = false;
+    this.queue = this.queue
+      .then(() => new Promise((r) => setImmediate(r)))
+      .then(() => (this.closing ? undefined : this.run('')))
+      .catch(() => undefined);
   }
 
   /**
@@ -179,6 +185,8 @@ export class NftSession {
 
   /** Ends the process (after the transaction in progress) and waits for it to exit. */
   async close(): Promise<void> {
+    // A warm-up still queued is dropped rather than started.
+    this.closing = true;
     await this.queue;
     const child = this.child;
     if (!child) return;
