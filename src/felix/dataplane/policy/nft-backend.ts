@@ -147,10 +147,9 @@ export class NftPolicyBackend implements PolicyBackend {
     if (!desired) return { driver: DRIVER, changes: 0, waiting: [] };
     const known = this.known;
     if (opts.full || !known) {
-      const report = await this.fullPass(desired);
-      // The next (fast) pass should not pay for starting nft.
+      // The next (fast) pass should not pay for starting nft: it starts now, next to the read.
       if (this.runner.spawn) this.sessionOf(this.runner.spawn).warm();
-      return report;
+      return this.fullPass(desired);
     }
     const built = (this.built ??= buildTables(desired));
     const plan = planTables(built, known);

@@ -78,17 +78,14 @@ export class NftSession {
   }
 
   /**
-   * Starts the process soon (if it is not running: after the caller's current work, which need not
-   * wait for the spawn) and has it answer one marker, so the first transaction does not pay for
-   * nft's start-up. Never throws: a failure surfaces at the next transaction.
+   * Starts the process (if it is not running) and has it answer one marker, so the first
+   * transaction does not pay for nft's start-up. Never throws: a failure surfaces at the next
+   * transaction.
    */
   warm(): void {
     if (this.child) return;
     this.closing = false;
-    this.queue = this.queue
-      .then(() => new Promise((r) => setImmediate(r)))
-      .then(() => (this.closing ? undefined : this.run('')))
-      .catch(() => undefined);
+    this.queue = this.queue.then(() => (this.closing ? undefined : this.run(''))).catch(() => undefined);
   }
 
   /**
