@@ -4,7 +4,8 @@
  * (a new instance, or one whose last apply failed, reads first). Each pass applies its whole
  * difference, both families, in one transaction: a fast pass through a long-lived `nft -i`
  * (nft-session.ts) when the runner can spawn one, otherwise (and for scripts over
- * SESSION_MAX_LINE) `nft -f -`. With `nftStreamLoad`, when the kernel holds no table (start-up),
+ * SESSION_MAX_LINE) `nft -f -`; a full pass starts its `nft -f -` next to the read, so nft's start-up
+ * overlaps the rendering, and derives the kernel's expected state while nft works. With `nftStreamLoad`, when the kernel holds no table (start-up),
  * the tables go to nft while they are still being rendered (see NFT_FROM_PIPE).
  */
 import type { PolicyRulesets, Ruleset } from '../../calc/policy/ruleset.js';
@@ -13,7 +14,7 @@ import type { ReconcileReport } from '../driver.js';
 import { mustRun, parseJSONOutput, runStreamed, type Runner } from '../runner.js';
 import type { PolicyBackend, PolicyBackendOptions, PolicyReconcileOptions } from './backend.js';
 import { expectedKernel, NFT_TABLE, type KernelTable, type NftFamily, type NftTable } from './nft-model.js';
-import { fullTableChanges, planTables } from './nft-plan.js';
+import { fullTableChanges, planTables, type NftPlan } from './nft-plan.js';
 import { parseKernelTable } from './nft-read.js';
 import {
   buildTables,
@@ -39,6 +40,12 @@ export const NFT_FROM_PIPE = 'cat | exec nft -f /proc/self/fd/0';
 export const NFT_ABORT = '\n= calico-abort\n';
 
 type Tables<T> = Record<NftFamily, T | undefined>;
+
+/** An `nft -f -` waiting for its script: send it (resolves when committed) or cancel it. */
+interface EarlyLoad {
+  send(script: string): Promise<void>;
+  cancel(): void;
+}
 
 /** A streamed load given up because the kernel holds a table we want (the pass diffs instead). */
 class TablesExist extends Error {}
@@ -138,24 +145,53 @@ export class NftPolicyBackend implements PolicyBackend {
     return (this.session ??= new NftSession(spawn, this.runner.timeoutMs));
   }
 
-  private remember(built: Tables<NftTable>): void {
-    this.known = { ip: built.ip && expectedKernel(built.ip), ip6: built.ip6 && expectedKernel(built.ip6) };
+  /** What applying `built` leaves in the kernel (derived while nft works, kept once it succeeded). */
+  private expected(built: Tables<NftTable>): Tables<KernelTable> {
+    return { ip: built.ip && expectedKernel(built.ip), ip6: built.ip6 && expectedKernel(built.ip6) };
+  }
+
+  /**
+   * `nft -f -` started before its script exists, so its start-up (nsenter, nft's own) overlaps the
+   * rendering; nft parses only after the end of its input. undefined without `runner.spawn`.
+   */
+  private startLoad(): EarlyLoad | undefined {
+    if (!this.runner.spawn) return undefined;
+    let give!: (script: string | undefined) => void;
+    const script = new Promise<string | undefined>((resolve) => (give = resolve));
+    const cancelled = new Error('cancelled');
+    async function* input(): AsyncGenerator<string> {
+      const s = await script;
+      // Cancelled: the line nft rejects ends the input (abortWith), so nothing commits.
+      if (s === undefined) throw cancelled;
+      yield s;
+    }
+    const result = runStreamed(this.runner, 'nft', ['-f', '-'], input(), { abortWith: NFT_ABORT });
+    result.catch(() => undefined);
+    return {
+      send: (s) => {
+        give(s);
+        return this.applying(async () => {
+          const r = await result;
+          if (r.code !== 0)
+            throw new DataplaneError('command', `nft -f - failed (exit ${r.code}): ${r.stderr.trim()}`);
+        });
+      },
+      cancel: () => give(undefined),
+    };
   }
 
   async reconcile(opts: PolicyReconcileOptions = {}): Promise<ReconcileReport> {
     const desired = this.desired;
     if (!desired) return { driver: DRIVER, changes: 0, waiting: [] };
     const known = this.known;
-    if (opts.full || !known) {
-      // The next (fast) pass should not pay for starting nft: it starts now, next to the read.
-      if (this.runner.spawn) this.sessionOf(this.runner.spawn).warm();
-      return this.fullPass(desired);
-    }
+    if (opts.full || !known) return this.fullPass(desired);
     const built = (this.built ??= buildTables(desired));
     const plan = planTables(built, known);
     this.lastRebuild = plan.rebuilt;
-    await this.applyFast(plan.script);
-    this.remember(built);
+    const applied = this.applyFast(plan.script);
+    const after = this.expected(built);
+    await applied;
+    this.known = after;
     return { driver: DRIVER, changes: plan.changes, waiting: [] };
   }
 
@@ -170,21 +206,36 @@ export class NftPolicyBackend implements PolicyBackend {
     // Observed here so a failed read never goes unhandled; every path below awaits it.
     reading.catch(() => undefined);
     if (!this.built && this.runner.spawn && this.streamLoad) {
+      // The next (fast) pass should not pay for starting nft -i: it starts now, next to the read.
+      this.sessionOf(this.runner.spawn).warm();
       const streamed = await this.streamTables(reading, allParts(desired));
       if (streamed) return streamed;
     }
+    const load = this.startLoad();
     let built: Tables<NftTable>;
+    let plan: NftPlan;
     try {
       built = this.built ??= buildTables(desired);
+      const kernel = await reading;
+      plan = planTables(built, kernel);
     } catch (e) {
+      load?.cancel();
       await reading.catch(() => undefined);
       throw e;
     }
-    const kernel = await reading;
-    const plan = planTables(built, kernel);
     this.lastRebuild = plan.rebuilt;
-    await this.apply(plan.script);
-    this.remember(built);
+    let applied: Promise<void>;
+    if (!load) applied = this.apply(plan.script);
+    else if (plan.script) applied = load.send(plan.script);
+    else {
+      load.cancel();
+      applied = Promise.resolve();
+    }
+    // While nft works: start nft -i for the next (fast) pass, and derive what the kernel will hold.
+    if (this.runner.spawn) this.sessionOf(this.runner.spawn).warm();
+    const after = this.expected(built);
+    await applied;
+    this.known = after;
     return { driver: DRIVER, changes: plan.changes, waiting: [] };
   }
 
@@ -245,7 +296,7 @@ export class NftPolicyBackend implements PolicyBackend {
     this.lastRebuild = FAMILIES.filter((f) => built![f])
       .map((f) => `${f}: the table is missing`)
       .join('; ');
-    this.remember(built!);
+    this.known = this.expected(built!);
     const changes = FAMILIES.reduce(
       (n, f) => n + (built![f] ? fullTableChanges(built![f]) : kernel![f] ? 1 : 0),
       0,

@@ -22,6 +22,7 @@ import { ChainHash } from './nft-hash.js';
 import { invalid, quoteText, renderRule, type MatchContext } from './nft-match.js';
 import {
   baseChainName,
+  type BaseSpec,
   MAP_TYPE,
   NFT_TABLE,
   nftChainName,
@@ -68,13 +69,89 @@ export function hashedRules(chain: string, rules: readonly { body: string; text?
   return rules.map((r) => nftRule(h, r.body, r.text));
 }
 
-/** IR rules → hashed nft rules (an IR rule may become several, see nft-match.ts). */
-function renderRules(name: string, rules: readonly Rule[], ctx: MatchContext, lead?: string): NftRule[] {
+/** The block text of chains rendered here (partText's, built while hashing, without a second walk). */
+const chainTexts = new WeakMap<NftChain, string>();
+
+/** A chain's hashed rules; its block text is remembered for partText. */
+function hashedChain(name: string, base: BaseSpec | undefined, bodies: Bodies, lead?: string): NftChain {
   const h = new ChainHash(name);
-  const out: NftRule[] = [];
-  if (lead !== undefined) out.push(nftRule(h, lead, undefined));
-  for (const r of rules) for (const body of renderRule(r, ctx)) out.push(nftRule(h, body, r.comment));
-  return out;
+  const rules: NftRule[] = [];
+  let text = `  chain ${name} {\n`;
+  if (base) text += `    ${baseText(base)}\n`;
+  if (lead !== undefined) {
+    const r = nftRule(h, lead, undefined);
+    rules.push(r);
+    text += '    ' + r.body + ' comment "' + r.comment + '"\n';
+  }
+  const { bodies: bs, texts } = bodies;
+  for (let i = 0; i < bs.length; i++) {
+    const r = nftRule(h, bs[i], texts[i]);
+    rules.push(r);
+    text += '    ' + r.body + ' comment "' + r.comment + '"\n';
+  }
+  const chain: NftChain = base ? { name, base, rules } : { name, rules };
+  chainTexts.set(chain, text + '  }\n');
+  return chain;
+}
+
+/** Rule bodies of a rules array before hashing: an IR rule may become several (see nft-match.ts). */
+interface Bodies {
+  table: TableName;
+  bodies: string[];
+  /** Each body's comment free text. */
+  texts: (string | undefined)[];
+  /** The nft names of the chains the rules jump to. */
+  refs: string[];
+}
+
+/**
+ * Bodies per IR rules array (and family): the compiler hands endpoints with the same plan one
+ * shared array, so hundreds of endpoint chains render a few dozen arrays; only the chained hash
+ * (seeded by the chain name) is per chain.
+ */
+const bodyCache: [WeakMap<readonly Rule[], Bodies>, WeakMap<readonly Rule[], Bodies>] = [
+  new WeakMap(),
+  new WeakMap(),
+];
+
+function ruleBodies(
+  rules: readonly Rule[],
+  table: TableName,
+  family: Family,
+  memo: Map<Match, string[]>,
+): Bodies {
+  const cache = bodyCache[family === 4 ? 0 : 1];
+  let b = cache.get(rules);
+  if (b?.table === table) return b;
+  b = renderBodies(rules, table, family, memo, (chain) => nftChainName(table, chain));
+  cache.set(rules, b);
+  return b;
+}
+
+function renderBodies(
+  rules: readonly Rule[],
+  table: TableName,
+  family: Family,
+  memo: Map<Match, string[]>,
+  ref: (chain: string) => string,
+): Bodies {
+  const b: Bodies = { table, bodies: [], texts: [], refs: [] };
+  const ctx: MatchContext = {
+    family,
+    memo,
+    chainRef: (chain) => {
+      const n = ref(chain);
+      b.refs.push(n);
+      return n;
+    },
+  };
+  for (const r of rules) {
+    for (const body of renderRule(r, ctx)) {
+      b.bodies.push(body);
+      b.texts.push(r.comment);
+    }
+  }
+  return b;
 }
 
 /** A rendered chain (or dispatch) and the nft names of the chains its rules jump to. */
@@ -103,17 +180,8 @@ function checkedName(table: TableName, chain: string): string {
 
 function renderChain(c: Chain, family: Family, memo: Map<Match, string[]>): Rendered {
   const name = checkedName(c.table, c.name);
-  const refs: string[] = [];
-  const ctx: MatchContext = {
-    family,
-    memo,
-    chainRef: (chain) => {
-      const n = nftChainName(c.table, chain);
-      refs.push(n);
-      return n;
-    },
-  };
-  return { chain: { name, rules: renderRules(name, c.rules, ctx) }, table: c.table, refs };
+  const b = ruleBodies(c.rules, c.table, family, memo);
+  return { chain: hashedChain(name, undefined, b), table: c.table, refs: b.refs };
 }
 
 function renderDispatch(d: Dispatch, family: Family, memo: Map<Match, string[]>): Rendered {
@@ -135,8 +203,8 @@ function renderDispatch(d: Dispatch, family: Family, memo: Map<Match, string[]>)
     if (!elements.has(e.iface)) elements.set(e.iface, `goto ${ctx.chainRef(e.chain)}`);
   }
   const lookup = `${d.direction === 'in' ? 'iifname' : 'oifname'} vmap @${name}`;
-  const rules = renderRules(name, d.fallback, ctx, lookup);
-  return { chain: { name, rules }, table: d.table, refs, map: { name, elements } };
+  const b = renderBodies(d.fallback, d.table, family, memo, ctx.chainRef);
+  return { chain: hashedChain(name, undefined, b, lookup), table: d.table, refs, map: { name, elements } };
 }
 
 function renderSet(s: IpSet, family: Family): NftSet {
@@ -222,20 +290,16 @@ export function* tableParts(rs: Ruleset): Generator<TablePart, NftTable> {
     const { table, hook } = hs[0];
     if (t.chains.has(name)) throw invalid(`chain ${name} is both a hook and a chain`);
     const rules = [...hs.flatMap((h) => h.rules), ...hs.flatMap((h) => h.append)];
-    const ctx: MatchContext = {
-      family: rs.family,
-      memo,
-      chainRef: (chain) => {
-        const n = nftChainName(table, chain);
-        if (!t.chains.has(n)) throw invalid(`a rule in the ${table} table jumps to unknown chain ${chain}`);
-        return n;
-      },
+    const check = (chain: string) => {
+      const n = nftChainName(table, chain);
+      if (!t.chains.has(n)) throw invalid(`a rule in the ${table} table jumps to unknown chain ${chain}`);
+      return n;
     };
-    const chain: NftChain = {
+    const chain = hashedChain(
       name,
-      base: { hook, priority: TABLE_PRIORITY[table] },
-      rules: renderRules(name, rules, ctx),
-    };
+      { hook, priority: TABLE_PRIORITY[table] },
+      renderBodies(rules, table, rs.family, memo, check),
+    );
     t.chains.set(name, chain);
     yield { chain };
   }
@@ -251,8 +315,12 @@ export function buildTable(rs: Ruleset): NftTable {
   }
 }
 
+function baseText(b: BaseSpec): string {
+  return `type filter hook ${b.hook} priority ${b.priority}; policy accept;`;
+}
+
 export function baseSpecText(c: NftChain): string {
-  return c.base ? `type filter hook ${c.base.hook} priority ${c.base.priority}; policy accept;` : '';
+  return c.base ? baseText(c.base) : '';
 }
 
 export function setSpecText(s: { type: string; interval: boolean }): string {
@@ -287,6 +355,8 @@ export function partText(p: TablePart): string {
     out.push('  }\n');
   } else {
     const c = p.chain;
+    const text = chainTexts.get(c);
+    if (text !== undefined) return text;
     out.push(`  chain ${c.name} {\n`);
     if (c.base) out.push(`    ${baseSpecText(c)}\n`);
     for (const r of c.rules) out.push('    ', r.body, ' comment "', r.comment, '"\n');
