@@ -4,9 +4,10 @@
  * (a new instance, or one whose last apply failed, reads first). Each pass applies its whole
  * difference, both families, in one transaction: a fast pass through a long-lived `nft -i`
  * (nft-session.ts) when the runner can spawn one, otherwise (and for scripts over
- * SESSION_MAX_LINE) `nft -f -`; a full pass starts its `nft -f -` next to the read, so nft's start-up
- * overlaps the rendering, and derives the kernel's expected state while nft works. With `nftStreamLoad`, when the kernel holds no table (start-up),
- * the tables go to nft while they are still being rendered (see NFT_FROM_PIPE).
+ * SESSION_MAX_LINE) `nft -f -`. A full pass starts its `nft -f -` next to the read, so nft's
+ * start-up overlaps the rendering, and derives the kernel's expected state while nft works. With
+ * `nftStreamLoad`, when the kernel holds no table (start-up), the tables go to nft while they are
+ * still being rendered (see NFT_FROM_PIPE).
  */
 import type { PolicyRulesets, Ruleset } from '../../calc/policy/ruleset.js';
 import { DataplaneError } from '../../errors.js';
