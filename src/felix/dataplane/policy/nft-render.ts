@@ -69,29 +69,14 @@ export function hashedRules(chain: string, rules: readonly { body: string; text?
   return rules.map((r) => nftRule(h, r.body, r.text));
 }
 
-/** The block text of chains rendered here (partText's, built while hashing, without a second walk). */
-const chainTexts = new WeakMap<NftChain, string>();
-
-/** A chain's hashed rules; its block text is remembered for partText. */
+/** A chain's hashed rules. */
 function hashedChain(name: string, base: BaseSpec | undefined, bodies: Bodies, lead?: string): NftChain {
   const h = new ChainHash(name);
   const rules: NftRule[] = [];
-  let text = `  chain ${name} {\n`;
-  if (base) text += `    ${baseText(base)}\n`;
-  if (lead !== undefined) {
-    const r = nftRule(h, lead, undefined);
-    rules.push(r);
-    text += '    ' + r.body + ' comment "' + r.comment + '"\n';
-  }
+  if (lead !== undefined) rules.push(nftRule(h, lead, undefined));
   const { bodies: bs, texts } = bodies;
-  for (let i = 0; i < bs.length; i++) {
-    const r = nftRule(h, bs[i], texts[i]);
-    rules.push(r);
-    text += '    ' + r.body + ' comment "' + r.comment + '"\n';
-  }
-  const chain: NftChain = base ? { name, base, rules } : { name, rules };
-  chainTexts.set(chain, text + '  }\n');
-  return chain;
+  for (let i = 0; i < bs.length; i++) rules.push(nftRule(h, bs[i], texts[i]));
+  return base ? { name, base, rules } : { name, rules };
 }
 
 /** Rule bodies of a rules array before hashing: an IR rule may become several (see nft-match.ts). */
@@ -355,8 +340,6 @@ export function partText(p: TablePart): string {
     out.push('  }\n');
   } else {
     const c = p.chain;
-    const text = chainTexts.get(c);
-    if (text !== undefined) return text;
     out.push(`  chain ${c.name} {\n`);
     if (c.base) out.push(`    ${baseSpecText(c)}\n`);
     for (const r of c.rules) out.push('    ', r.body, ' comment "', r.comment, '"\n');
