@@ -212,7 +212,9 @@ export class NftPolicyBackend implements PolicyBackend {
       const streamed = await this.streamTables(reading, allParts(desired));
       if (streamed) return streamed;
     }
-    const load = this.startLoad();
+    // A periodic drift check with nothing new to render rarely has anything to apply: spawn nft
+    // early only when a load is likely (new rulesets, or a kernel we know nothing about).
+    const load = !this.built || !this.known ? this.startLoad() : undefined;
     let built: Tables<NftTable>;
     let plan: NftPlan;
     try {
