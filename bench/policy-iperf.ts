@@ -166,6 +166,7 @@ export async function runIperfBench(): Promise<IperfResult> {
         for (const [name, b] of backends) {
           if (name !== c.backend) {
             await b.remove();
+            await b.close?.();
             backends.delete(name);
           }
         }
@@ -179,7 +180,10 @@ export async function runIperfBench(): Promise<IperfResult> {
       }
     }
   } finally {
-    for (const b of backends.values()) await b.remove().catch(() => undefined);
+    for (const b of backends.values()) {
+      await b.remove().catch(() => undefined);
+      await b.close?.();
+    }
     for (const ns of [HOST, ...PODS.map((p) => p.ns)]) await deleteNetns(ns);
   }
   const med = (name: string) => median(samples.get(name)!);

@@ -7,6 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { after, before, describe, it } from 'node:test';
 import { isDataplaneError } from '../../../src/felix/errors.js';
 import {
@@ -221,4 +222,79 @@ describe('nft -i session', { skip }, () => {
     assert.notEqual((await ns.run('nft', ['list', 'table', 'ip', 'hatest3'])).code, 0, 'nothing committed');
     assert.deepEqual(ourNftChildren(), []);
   });
+
+  const oneCpu = availableParallelism() < 2 ? 'a split load needs 2 CPUs' : undefined;
+
+  it(
+    'a split first load (several nft processes, hooks last) leaves the same ruleset as one script',
+    { skip: oneCpu },
+    async () => {
+      const spawned: string[] = [];
+      const counting: Runner = {
+        ...runner,
+        spawn: (tool, args) => {
+          spawned.push(`${tool} ${args.join(' ')}`);
+          return runner.spawn!(tool, args);
+        },
+      };
+      const backend = new NftPolicyBackend({ runner: counting, nftSplitMinRules: 1 });
+      try {
+        backend.setDesired(handcraftedRulesets());
+        const report = await backend.reconcile({ full: true });
+        assert.match(backend.lastRebuild ?? '', /the table is missing/);
+        assert.ok(report.changes > 10);
+        assert.ok(spawned.filter((s) => s === 'nft -f -').length >= 3, spawned.join('; '));
+        const split = await ns.must('nft', ['list', 'ruleset']);
+        await backend.remove();
+        await ns.must('nft', ['-f', '-'], { stdin: renderNft(handcraftedRulesets()) });
+        // The same chains, rules, sets and maps (chains may be listed in another order).
+        const lines = (t: string) =>
+          t
+            .split('\n')
+            .map((l) => l.trim())
+            .sort();
+        assert.deepEqual(lines(split), lines(await ns.must('nft', ['list', 'ruleset'])));
+        assert.equal((await backend.reconcile({ full: true })).changes, 0);
+      } finally {
+        await backend.remove();
+        await backend.close();
+      }
+      assert.deepEqual(ourNftChildren(), []);
+    },
+  );
+
+  it(
+    'a split first load whose part nft refuses hooks nothing, leaves no table, and recovers next pass',
+    { skip: oneCpu },
+    async () => {
+      let loads = 0;
+      const failing: Runner = {
+        ...runner,
+        spawn: (tool, args) => {
+          // The third `nft -f -` of the pass is a part (the first is the head): it refuses its script.
+          if (tool === 'nft' && args[0] === '-f' && ++loads === 3) {
+            return runner.spawn!('sh', [
+              '-c',
+              'cat >/dev/null; echo "Error: refused by the test" >&2; exit 1',
+            ]);
+          }
+          return runner.spawn!(tool, args);
+        },
+      };
+      const backend = new NftPolicyBackend({ runner: failing, nftSplitMinRules: 1 });
+      try {
+        backend.setDesired(handcraftedRulesets());
+        await assert.rejects(backend.reconcile({ full: true }), /refused by the test/);
+        assert.doesNotMatch(await ns.must('nft', ['list', 'tables']), /calico/, 'no table, no hook left');
+        // The next pass reads the kernel and loads (the failing spawn was the third only).
+        const report = await backend.reconcile();
+        assert.ok(report.changes > 10);
+        assert.match(await ns.must('nft', ['list', 'table', 'ip', 'calico']), /hook forward/);
+      } finally {
+        await backend.remove();
+        await backend.close();
+      }
+      assert.deepEqual(ourNftChildren(), []);
+    },
+  );
 });

@@ -42,4 +42,6 @@ export interface PolicyBackendOptions {
    * and rendering next to it slowed both); BENCH_NFT_STREAM=1 in bench/policy.ts compares them.
    */
   nftStreamLoad?: boolean;
+  /** nftables: a first load of at least this many rules is split across nft processes (nft-first-load.ts). */
+  nftSplitMinRules?: number;
 }

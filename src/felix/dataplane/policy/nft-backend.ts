@@ -9,6 +9,7 @@
  * `nftStreamLoad`, when the kernel holds no table (start-up), the tables go to nft while they are
  * still being rendered (see NFT_FROM_PIPE).
  */
+import { availableParallelism } from 'node:os';
 import type { PolicyRulesets, Ruleset } from '../../calc/policy/ruleset.js';
 import { DataplaneError } from '../../errors.js';
 import type { ReconcileReport } from '../driver.js';
@@ -28,6 +29,7 @@ import {
   type TablePart,
 } from './nft-render.js';
 import { NftSession, SESSION_MAX_LINE } from './nft-session.js';
+import { firstLoadScripts, SPLIT_MIN_RULES, worthSplitting } from './nft-first-load.js';
 
 const FAMILIES: readonly NftFamily[] = ['ip', 'ip6'];
 const DRIVER = 'policy-nftables';
@@ -41,6 +43,16 @@ export const NFT_FROM_PIPE = 'cat | exec nft -f /proc/self/fd/0';
 export const NFT_ABORT = '\n= calico-abort\n';
 
 type Tables<T> = Record<NftFamily, T | undefined>;
+
+/** nft processes a split first load runs at once (one per CPU, at most 4). */
+const SPLIT_WAYS = Math.min(4, availableParallelism());
+
+/** Rules in the rulesets (before rendering), to guess whether a first load will be split. */
+function ruleCountOf(rulesets: PolicyRulesets): number {
+  let n = 0;
+  for (const rs of [rulesets.v4, rulesets.v6]) for (const c of rs?.chains ?? []) n += c.rules.length;
+  return n;
+}
 
 /** An `nft -f -` waiting for its script: send it (resolves when committed) or cancel it. */
 interface EarlyLoad {
@@ -87,10 +99,12 @@ export class NftPolicyBackend implements PolicyBackend {
   lastRebuild?: string;
 
   private readonly streamLoad: boolean;
+  private readonly splitMinRules: number;
 
   constructor(opts: PolicyBackendOptions) {
     this.runner = opts.runner;
     this.streamLoad = opts.nftStreamLoad ?? false;
+    this.splitMinRules = opts.nftSplitMinRules ?? SPLIT_MIN_RULES;
   }
 
   setDesired(desired: PolicyRulesets): void {
@@ -215,6 +229,11 @@ export class NftPolicyBackend implements PolicyBackend {
     // A periodic drift check with nothing new to render rarely has anything to apply: spawn nft
     // early only when a load is likely (new rulesets, or a kernel we know nothing about).
     const load = !this.built || !this.known ? this.startLoad() : undefined;
+    // A big first load may be split (see nft-first-load.ts): its other nft processes start now too.
+    const splitLoads =
+      load && !this.known && SPLIT_WAYS > 1 && ruleCountOf(desired) >= this.splitMinRules
+        ? Array.from({ length: SPLIT_WAYS + 1 }, () => this.startLoad()!)
+        : [];
     let built: Tables<NftTable>;
     let plan: NftPlan;
     try {
@@ -223,10 +242,27 @@ export class NftPolicyBackend implements PolicyBackend {
       plan = planTables(built, kernel);
     } catch (e) {
       load?.cancel();
+      for (const l of splitLoads) l.cancel();
       await reading.catch(() => undefined);
       throw e;
     }
     this.lastRebuild = plan.rebuilt;
+    const kernel = await reading;
+    if (
+      load &&
+      splitLoads.length &&
+      FAMILIES.every((f) => !built[f] || !kernel[f]) &&
+      worthSplitting(built, SPLIT_WAYS, this.splitMinRules)
+    ) {
+      const unwanted = FAMILIES.filter((f) => !built[f] && kernel[f]);
+      const applied = this.splitLoad(firstLoadScripts(built, SPLIT_WAYS, unwanted), load, splitLoads);
+      if (this.runner.spawn) this.sessionOf(this.runner.spawn).warm();
+      const after = this.expected(built);
+      await applied;
+      this.known = after;
+      return { driver: DRIVER, changes: plan.changes, waiting: [] };
+    }
+    for (const l of splitLoads) l.cancel();
     let applied: Promise<void>;
     if (!load) applied = this.apply(plan.script);
     else if (plan.script) applied = load.send(plan.script);
@@ -240,6 +276,32 @@ export class NftPolicyBackend implements PolicyBackend {
     await applied;
     this.known = after;
     return { driver: DRIVER, changes: plan.changes, waiting: [] };
+  }
+
+  /**
+   * A split first load: the head, then the parts at once (each its own nft), then the tail that
+   * hooks the tables in. On a failure nothing is hooked: the inert tables are removed (best effort)
+   * and the next pass reads the kernel.
+   */
+  private async splitLoad(
+    s: ReturnType<typeof firstLoadScripts>,
+    head: EarlyLoad,
+    others: EarlyLoad[],
+  ): Promise<void> {
+    const parts = others.slice(0, s.parts.length);
+    const tail = others[others.length - 1];
+    for (const l of others.slice(s.parts.length, -1)) l.cancel();
+    try {
+      await head.send(s.head);
+      await Promise.all(parts.map((l, i) => l.send(s.parts[i])));
+    } catch (e) {
+      for (const l of others) l.cancel();
+      await this.apply(FAMILIES.map(deleteTableScript).join('')).catch(() => undefined);
+      this.known = undefined;
+      throw e;
+    }
+    if (s.tail) await tail.send(s.tail);
+    else tail.cancel();
   }
 
   /**
