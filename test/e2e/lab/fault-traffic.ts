@@ -4,7 +4,7 @@
  * pod routes of each host's table, and the BGP sessions `calicoctl node status` reports.
  */
 import assert from 'node:assert/strict';
-import { nsStart, type Bg } from '../policy/fixtures/calico-lab.js';
+import { eventually, nsStart, type Bg } from '../policy/fixtures/calico-lab.js';
 import { hostRoutes, mustLab } from './lab-cli.js';
 
 export interface PingResult {
@@ -89,6 +89,19 @@ export async function bgpPeers(labFlag: string[], host: number): Promise<Map<str
     peers.set(m[1], m[2]);
   }
   return peers;
+}
+
+/**
+ * Waits until no host holds a pod's /32 learned over BGP: a new block is advertised as the pod's
+ * /32 until confd has rendered the block, and a fault test must start from the settled tables.
+ */
+export async function settleBlockRoutes(netnses: string[]): Promise<void> {
+  await eventually('no /32 BGP routes left', async () => {
+    const host32 = netnses
+      .flatMap(podRoutes)
+      .filter((r) => / proto bird$/.test(r) && !r.split(' ')[0].includes('/'));
+    return host32.length === 0 || host32.join('; ');
+  });
 }
 
 export type { Bg };

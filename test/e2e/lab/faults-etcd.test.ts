@@ -15,7 +15,7 @@ import { pidAlive } from '../../../src/lab/processes.js';
 import { requireState } from '../../../src/lab/state.js';
 import { assertNoLeaks } from '../../helpers/leaks.js';
 import { calico, CalicoLab, eventually, sleep } from '../policy/fixtures/calico-lab.js';
-import { bgpPeers, podRoutes, startPing, stopPing, watchRoutes, type Bg } from './fault-traffic.js';
+import { bgpPeers, settleBlockRoutes, startPing, stopPing, watchRoutes, type Bg } from './fault-traffic.js';
 import { assertLabGone, blockOf, hostRoutes, labSkip, mustLab, podIp, runLab } from './lab-cli.js';
 
 const lab = new CalicoLab('fze');
@@ -51,12 +51,7 @@ describe('calico-lab faults: etcd killed and restarted', { skip }, () => {
       ips.set(pod, podIp(await mustLab(['pod', 'add', pod, '--node', String(host), ...N])));
     }
     // A new block is advertised as the pod's /32 until confd has rendered it: let that settle.
-    await eventually('no /32 BGP routes left', async () => {
-      const host32 = hosts
-        .flatMap(podRoutes)
-        .filter((r) => / proto bird$/.test(r) && !r.split(' ')[0].includes('/'));
-      return host32.length === 0 || host32.join('; ');
-    });
+    await settleBlockRoutes(hosts);
     await mustLab(['ping', 'a', 'b', ...N]);
   });
 

@@ -16,7 +16,15 @@ import { killCalicoNode, startHostNode } from '../../../src/lab/node-restart.js'
 import { requireState } from '../../../src/lab/state.js';
 import { assertNoLeaks } from '../../helpers/leaks.js';
 import { eventually, sleep } from '../policy/fixtures/calico-lab.js';
-import { bgpPeers, podRoutes, startPing, stopPing, watchRoutes, type Bg } from './fault-traffic.js';
+import {
+  bgpPeers,
+  podRoutes,
+  settleBlockRoutes,
+  startPing,
+  stopPing,
+  watchRoutes,
+  type Bg,
+} from './fault-traffic.js';
 import { assertLabGone, labSkip, mustLab, podIp, runLab } from './lab-cli.js';
 
 const DOWN_MS = 4000;
@@ -41,12 +49,7 @@ for (const mode of ['bgp', 'vxlan'] as const) {
       srcNetns = requireState(names).pods.find((p) => p.name === 'a')!.netns;
       // A new block is briefly advertised as the pod's /32 until confd has rendered the block
       // (BIRD learns Felix's route first): let that settle, and warm up the neighbour caches.
-      await eventually('no /32 BGP routes left', async () => {
-        const host32 = hosts
-          .flatMap(podRoutes)
-          .filter((r) => / proto bird$/.test(r) && !r.split(' ')[0].includes('/'));
-        return host32.length === 0 || host32.join('; ');
-      });
+      await settleBlockRoutes(hosts);
       await mustLab(['ping', 'a', 'b', ...N]);
     });
 
