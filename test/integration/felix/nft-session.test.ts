@@ -263,38 +263,44 @@ describe('nft -i session', { skip }, () => {
     },
   );
 
-  it(
-    'a split first load whose part nft refuses hooks nothing, leaves no table, and recovers next pass',
-    { skip: oneCpu },
-    async () => {
-      let loads = 0;
-      const failing: Runner = {
-        ...runner,
-        spawn: (tool, args) => {
-          // The third `nft -f -` of the pass is a part (the first is the head): it refuses its script.
-          if (tool === 'nft' && args[0] === '-f' && ++loads === 3) {
-            return runner.spawn!('sh', [
-              '-c',
-              'cat >/dev/null; echo "Error: refused by the test" >&2; exit 1',
-            ]);
-          }
-          return runner.spawn!(tool, args);
-        },
-      };
-      const backend = new NftPolicyBackend({ runner: failing, nftSplitMinRules: 1 });
-      try {
-        backend.setDesired(handcraftedRulesets());
-        await assert.rejects(backend.reconcile({ full: true }), /refused by the test/);
-        assert.doesNotMatch(await ns.must('nft', ['list', 'tables']), /calico/, 'no table, no hook left');
-        // The next pass reads the kernel and loads (the failing spawn was the third only).
-        const report = await backend.reconcile();
-        assert.ok(report.changes > 10);
-        assert.match(await ns.must('nft', ['list', 'table', 'ip', 'calico']), /hook forward/);
-      } finally {
-        await backend.remove();
-        await backend.close();
-      }
-      assert.deepEqual(ourNftChildren(), []);
-    },
-  );
+  // The pass's `nft -f -` processes: one per part (one per CPU, at most 4), then the tail.
+  const ways = Math.min(4, availableParallelism());
+  for (const [nth, what] of [
+    [2, 'a part'],
+    [ways + 1, 'the tail'],
+  ] as const) {
+    it(
+      `a split first load whose ${what} nft refuses hooks nothing, leaves no table, and recovers next pass`,
+      { skip: oneCpu },
+      async () => {
+        let loads = 0;
+        const failing: Runner = {
+          ...runner,
+          spawn: (tool, args) => {
+            if (tool === 'nft' && args[0] === '-f' && ++loads === nth) {
+              return runner.spawn!('sh', [
+                '-c',
+                'cat >/dev/null; echo "Error: refused by the test" >&2; exit 1',
+              ]);
+            }
+            return runner.spawn!(tool, args);
+          },
+        };
+        const backend = new NftPolicyBackend({ runner: failing, nftSplitMinRules: 1 });
+        try {
+          backend.setDesired(handcraftedRulesets());
+          await assert.rejects(backend.reconcile({ full: true }), /refused by the test/);
+          assert.doesNotMatch(await ns.must('nft', ['list', 'tables']), /calico/, 'no table, no hook left');
+          // The next pass reads the kernel and loads (only one spawn refused).
+          const report = await backend.reconcile();
+          assert.ok(report.changes > 10);
+          assert.match(await ns.must('nft', ['list', 'table', 'ip', 'calico']), /hook forward/);
+        } finally {
+          await backend.remove();
+          await backend.close();
+        }
+        assert.deepEqual(ourNftChildren(), []);
+      },
+    );
+  }
 });

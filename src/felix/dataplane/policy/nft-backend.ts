@@ -29,7 +29,12 @@ import {
   type TablePart,
 } from './nft-render.js';
 import { NftSession, SESSION_MAX_LINE } from './nft-session.js';
-import { firstLoadScripts, SPLIT_MIN_RULES, worthSplitting } from './nft-first-load.js';
+import {
+  firstLoadScripts,
+  SPLIT_MIN_RULES,
+  worthSplitting,
+  type FirstLoadScripts,
+} from './nft-first-load.js';
 
 const FAMILIES: readonly NftFamily[] = ['ip', 'ip6'];
 const DRIVER = 'policy-nftables';
@@ -229,10 +234,11 @@ export class NftPolicyBackend implements PolicyBackend {
     // A periodic drift check with nothing new to render rarely has anything to apply: spawn nft
     // early only when a load is likely (new rulesets, or a kernel we know nothing about).
     const load = !this.built || !this.known ? this.startLoad() : undefined;
-    // A big first load may be split (see nft-first-load.ts): its other nft processes start now too.
+    // A big first load may be split (see nft-first-load.ts): its other nft processes start now too
+    // (with `load`, one per part and one for the tail).
     const splitLoads =
       load && !this.known && SPLIT_WAYS > 1 && ruleCountOf(desired) >= this.splitMinRules
-        ? Array.from({ length: SPLIT_WAYS + 1 }, () => this.startLoad()!)
+        ? Array.from({ length: SPLIT_WAYS }, () => this.startLoad()!)
         : [];
     let built: Tables<NftTable>;
     let plan: NftPlan;
@@ -255,7 +261,7 @@ export class NftPolicyBackend implements PolicyBackend {
       worthSplitting(built, SPLIT_WAYS, this.splitMinRules)
     ) {
       const unwanted = FAMILIES.filter((f) => !built[f] && kernel[f]);
-      const applied = this.splitLoad(firstLoadScripts(built, SPLIT_WAYS, unwanted), load, splitLoads);
+      const applied = this.splitLoad(firstLoadScripts(built, SPLIT_WAYS, unwanted), [load, ...splitLoads]);
       if (this.runner.spawn) this.sessionOf(this.runner.spawn).warm();
       const after = this.expected(built);
       await applied;
@@ -279,29 +285,27 @@ export class NftPolicyBackend implements PolicyBackend {
   }
 
   /**
-   * A split first load: the head, then the parts at once (each its own nft), then the tail that
-   * hooks the tables in. On a failure nothing is hooked: the inert tables are removed (best effort)
-   * and the next pass reads the kernel.
+   * A split first load: the parts at once (each its own nft), then the tail that hooks the tables
+   * in. On a failure nothing is hooked: once every part has ended, the inert tables are removed
+   * (best effort; the tail's transaction commits whole or not at all) and the next pass reads the
+   * kernel.
    */
-  private async splitLoad(
-    s: ReturnType<typeof firstLoadScripts>,
-    head: EarlyLoad,
-    others: EarlyLoad[],
-  ): Promise<void> {
-    const parts = others.slice(0, s.parts.length);
-    const tail = others[others.length - 1];
-    for (const l of others.slice(s.parts.length, -1)) l.cancel();
+  private async splitLoad(s: FirstLoadScripts, loads: EarlyLoad[]): Promise<void> {
+    const parts = loads.slice(0, s.parts.length);
+    const tail = loads[loads.length - 1];
+    for (const l of loads.slice(s.parts.length, -1)) l.cancel();
+    const ended = await Promise.allSettled(parts.map((l, i) => l.send(s.parts[i])));
+    const failed = ended.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     try {
-      await head.send(s.head);
-      await Promise.all(parts.map((l, i) => l.send(s.parts[i])));
+      if (failed) throw failed.reason;
+      if (s.tail) await tail.send(s.tail);
+      else tail.cancel();
     } catch (e) {
-      for (const l of others) l.cancel();
+      tail.cancel();
       await this.apply(FAMILIES.map(deleteTableScript).join('')).catch(() => undefined);
       this.known = undefined;
       throw e;
     }
-    if (s.tail) await tail.send(s.tail);
-    else tail.cancel();
   }
 
   /**

@@ -10,12 +10,10 @@ const comments = (text: string) => text.match(/comment "cali:[^"]*"/g) ?? [];
 describe('split first load', () => {
   const built = buildTables(handcraftedRulesets());
 
-  it('declares everything in the head, fills chains in balanced parts, hooks in the tail', () => {
+  it('fills chains in balanced self-contained parts, hooks only in the tail', () => {
     const s = firstLoadScripts(built, 2);
-    assert.doesNotMatch(s.head, /hook/, 'nothing in the head sees a packet');
-    assert.equal(comments(s.head).length, 0, 'the head holds no rules');
     assert.equal(s.parts.length, 2);
-    for (const p of s.parts) assert.doesNotMatch(p, /hook/);
+    for (const p of s.parts) assert.doesNotMatch(p, /hook/, 'no part sees a packet');
     const bases = [...built.ip!.chains.values(), ...built.ip6!.chains.values()].filter((c) => c.base);
     assert.ok(bases.length > 0);
     for (const c of bases) assert.ok(s.tail.includes(`chain ${c.name} {`), c.name);
@@ -29,10 +27,30 @@ describe('split first load', () => {
     assert.ok(Math.abs(a - b) <= biggest, `balanced: ${a} vs ${b} (biggest chain ${biggest})`);
   });
 
+  it('declares in each part what its rules refer to; elements are added once', () => {
+    const s = firstLoadScripts(built, 2);
+    for (const p of s.parts) {
+      for (const block of p.split(/^table /m).slice(1)) {
+        const declared = new Set([...block.matchAll(/^ {2}(?:chain|set|map) (\S+) \{/gm)].map((m) => m[1]));
+        for (const m of block.matchAll(/\b(?:jump|goto) ([^\s,]+)/g))
+          assert.ok(declared.has(m[1]), `chain ${m[1]}`);
+        for (const m of block.matchAll(/@([^\s,]+)/g)) assert.ok(declared.has(m[1]), `set or map ${m[1]}`);
+      }
+    }
+    const elementLines = (text: string) => text.match(/^ {4}elements = .*$/gm) ?? [];
+    const want = [built.ip!, built.ip6!].flatMap((t) =>
+      [...t.sets.values(), ...t.maps.values()].filter((x) =>
+        'type' in x ? x.elements.length > 0 : x.elements.size > 0,
+      ),
+    );
+    assert.ok(want.length > 0);
+    assert.equal(s.parts.flatMap(elementLines).length, want.length, 'each set or map filled by one part');
+  });
+
   it('deletes tables we do not want in the tail', () => {
     const s = firstLoadScripts({ ip: built.ip, ip6: undefined }, 2, ['ip6']);
     assert.match(s.tail, /delete table ip6 calico/);
-    assert.doesNotMatch(s.head, /ip6/);
+    for (const p of s.parts) assert.doesNotMatch(p, /ip6/);
   });
 
   it('splits only big loads on several CPUs', () => {
