@@ -90,6 +90,18 @@ function* allParts(rulesets: PolicyRulesets): Generator<[NftFamily, TablePart], 
   return built;
 }
 
+/** `lastRebuild` of a load that writes every wanted table whole. */
+function missingTables(built: Tables<NftTable>): string {
+  return FAMILIES.filter((f) => built[f])
+    .map((f) => `${f}: the table is missing`)
+    .join('; ');
+}
+
+/** Kernel operations of writing every wanted table whole and deleting the unwanted ones. */
+function fullChanges(built: Tables<NftTable>, kernel: Tables<KernelTable>): number {
+  return FAMILIES.reduce((n, f) => n + (built[f] ? fullTableChanges(built[f]) : kernel[f] ? 1 : 0), 0);
+}
+
 export class NftPolicyBackend implements PolicyBackend {
   readonly name = 'nftables' as const;
   private readonly runner: Runner;
@@ -241,33 +253,41 @@ export class NftPolicyBackend implements PolicyBackend {
         ? Array.from({ length: SPLIT_WAYS }, () => this.startLoad()!)
         : [];
     let built: Tables<NftTable>;
-    let plan: NftPlan;
+    let kernel: Tables<KernelTable>;
     try {
       built = this.built ??= buildTables(desired);
-      const kernel = await reading;
-      plan = planTables(built, kernel);
+      kernel = await reading;
     } catch (e) {
       load?.cancel();
       for (const l of splitLoads) l.cancel();
       await reading.catch(() => undefined);
       throw e;
     }
-    this.lastRebuild = plan.rebuilt;
-    const kernel = await reading;
     if (
       load &&
       splitLoads.length &&
       FAMILIES.every((f) => !built[f] || !kernel[f]) &&
       worthSplitting(built, SPLIT_WAYS, this.splitMinRules)
     ) {
+      // Every wanted table is missing: no diff to plan (rendering one would cost a whole script).
       const unwanted = FAMILIES.filter((f) => !built[f] && kernel[f]);
       const applied = this.splitLoad(firstLoadScripts(built, SPLIT_WAYS, unwanted), [load, ...splitLoads]);
       if (this.runner.spawn) this.sessionOf(this.runner.spawn).warm();
+      this.lastRebuild = missingTables(built);
       const after = this.expected(built);
       await applied;
       this.known = after;
-      return { driver: DRIVER, changes: plan.changes, waiting: [] };
+      return { driver: DRIVER, changes: fullChanges(built, kernel), waiting: [] };
     }
+    let plan: NftPlan;
+    try {
+      plan = planTables(built, kernel);
+    } catch (e) {
+      load?.cancel();
+      for (const l of splitLoads) l.cancel();
+      throw e;
+    }
+    this.lastRebuild = plan.rebuilt;
     for (const l of splitLoads) l.cancel();
     let applied: Promise<void>;
     if (!load) applied = this.apply(plan.script);
@@ -362,15 +382,9 @@ export class NftPolicyBackend implements PolicyBackend {
       throw e;
     }
     this.built = built!;
-    this.lastRebuild = FAMILIES.filter((f) => built![f])
-      .map((f) => `${f}: the table is missing`)
-      .join('; ');
+    this.lastRebuild = missingTables(built!);
     this.known = this.expected(built!);
-    const changes = FAMILIES.reduce(
-      (n, f) => n + (built![f] ? fullTableChanges(built![f]) : kernel![f] ? 1 : 0),
-      0,
-    );
-    return { driver: DRIVER, changes, waiting: [] };
+    return { driver: DRIVER, changes: fullChanges(built!, kernel!), waiting: [] };
   }
 
   async remove(): Promise<void> {

@@ -31,9 +31,18 @@ type Tables = Record<NftFamily, NftTable | undefined>;
 
 const FAMILIES: readonly NftFamily[] = ['ip', 'ip6'];
 
-/** A chain a rule jumps to; a set or map a rule looks up. */
-const CHAIN_REF = /\b(?:jump|goto) ([^\s,]+)/g;
-const SET_REF = /@([^\s,]+)/g;
+/**
+ * Adds to `out` each name that follows `word` in `text` (up to a space or comma): the chains a
+ * rule or map element jumps to (`jump `, `goto `), the sets and maps it looks up (`@`).
+ */
+function namesAfter(text: string, word: string, out: Set<string>): void {
+  for (let i = text.indexOf(word); i >= 0; i = text.indexOf(word, i)) {
+    i += word.length;
+    let end = i;
+    while (end < text.length && text[end] !== ' ' && text[end] !== ',') end++;
+    out.add(text.slice(i, end));
+  }
+}
 
 function ruleCount(t: Tables): number {
   let n = 0;
@@ -50,6 +59,7 @@ export function worthSplitting(built: Tables, ways: number, minRules = SPLIT_MIN
 class Share {
   weight = 0;
   readonly chains: NftChain[] = [];
+  readonly filled = new Set<string>();
   /** Chains, sets and maps to declare (when this share does not fill them). */
   readonly chainRefs = new Set<string>();
   readonly setRefs = new Set<string>();
@@ -59,12 +69,12 @@ class Share {
 
   fill(chain: NftChain): void {
     this.chains.push(chain);
+    this.filled.add(chain.name);
     this.weight += chain.rules.length;
     for (const r of chain.rules) {
-      const b = r.body;
-      if (b.includes('@')) for (const m of b.matchAll(SET_REF)) this.setRefs.add(m[1]);
-      if (b.includes('jump ') || b.includes('goto '))
-        for (const m of b.matchAll(CHAIN_REF)) this.chainRefs.add(m[1]);
+      namesAfter(r.body, '@', this.setRefs);
+      namesAfter(r.body, 'jump ', this.chainRefs);
+      namesAfter(r.body, 'goto ', this.chainRefs);
     }
   }
 
@@ -77,13 +87,11 @@ class Share {
     for (const [name, map] of t.maps) {
       if (this.ownMaps) {
         out.push(partText({ map }));
-        for (const v of map.elements.values())
-          for (const m of v.matchAll(CHAIN_REF)) this.chainRefs.add(m[1]);
+        for (const v of map.elements.values()) namesAfter(v, 'goto ', this.chainRefs);
       } else if (this.setRefs.has(name)) out.push(partText({ map: { ...map, elements: new Map() } }));
     }
-    const filled = new Set(this.chains.map((c) => c.name));
     for (const name of this.chainRefs)
-      if (!filled.has(name) && t.chains.has(name)) out.push(`  chain ${name} {\n  }\n`);
+      if (!this.filled.has(name) && t.chains.has(name)) out.push(`  chain ${name} {\n  }\n`);
     for (const chain of this.chains) out.push(partText({ chain }));
     out.push(TABLE_END);
     return out.join('');
