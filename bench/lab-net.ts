@@ -9,11 +9,15 @@
  * A third path, for diagnosis only, is the hand-made one with connection tracking switched on (an
  * nftables forward chain holding only `ct state established,related accept`): any stateful policy
  * pays conntrack per packet, so lab / (hand + conntrack) is the cost of Calico's own rules.
+ * (hand + conntrack) / hand is then the ceiling any stateful dataplane can reach against the anchor.
+ * The paired ratio is the median of lab / hand within each round, less exposed to slow drift.
  *
  * TCP, one stream, `-t IPERF_SECONDS` (3), receiver Gbit/s, median of IPERF_RUNS (3) runs. The
  * paths run in rotating order round by round, so load from other work on this shared machine hits
  * all alike. iperf3 (client and server) runs under `chrt -f IPERF_RT` (10; 0 turns it off) on every
- * path alike, so other work on the machine disturbs the runs less. Namespaces: the lab `bzn`, the
+ * path alike, so other work on the machine disturbs the runs less. IPERF_CPU (unset: free) pins client
+ * and server of every path to that CPU list (`taskset -c`); on one CPU the figures track each path's
+ * CPU cost per byte and spread far less from run to run. Namespaces: the lab `bzn`, the
  * hand-made path `bzhand-*`.
  */
 import { createNetns, ipBatch, setSysctl } from '../src/lab/netns.js';
@@ -23,7 +27,9 @@ import { median, writeResults } from './stats.js';
 
 const SECONDS = Number(process.env.IPERF_SECONDS ?? 3);
 const RUNS = Number(process.env.IPERF_RUNS ?? 3);
-const RT_PRIO = Number(process.env.IPERF_RT ?? 10);
+const CPU = process.env.IPERF_CPU || undefined;
+// Pinned to one CPU, real-time client and server would starve ksoftirqd there and stall the flow.
+const RT_PRIO = Number(process.env.IPERF_RT ?? (CPU ? 0 : 10));
 const LAB = 'bzn';
 const HAND = 'bzhand-';
 const VXLAN_MTU = 1450;
@@ -140,6 +146,10 @@ interface ModeResult {
   /** lab / hand: the goal is >= 0.95. */
   ratio: number;
   ratioToConntrack: number;
+  /** (hand + conntrack) / hand: the most a stateful dataplane can reach against the anchor. */
+  conntrackCeiling: number;
+  /** Median over rounds of lab / hand within the same round (neighbouring runs share the machine's state). */
+  pairedRatio: number;
 }
 
 async function measureMode(mode: Mode): Promise<ModeResult> {
@@ -182,11 +192,14 @@ async function measureMode(mode: Mode): Promise<ModeResult> {
         const handGbps: number[] = [];
         const handConntrackGbps: number[] = [];
         const paths = [
-          async () => labGbps.push(await iperfGbps(pa.netns, pb.netns, serverIp, SECONDS, RT_PRIO)),
-          async () => handGbps.push(await iperfGbps(PODS[0].ns, PODS[1].ns, PODS[1].ip, SECONDS, RT_PRIO)),
+          async () => labGbps.push(await iperfGbps(pa.netns, pb.netns, serverIp, SECONDS, RT_PRIO, CPU)),
+          async () =>
+            handGbps.push(await iperfGbps(PODS[0].ns, PODS[1].ns, PODS[1].ip, SECONDS, RT_PRIO, CPU)),
           async () => {
             await handConntrack(true);
-            handConntrackGbps.push(await iperfGbps(PODS[0].ns, PODS[1].ns, PODS[1].ip, SECONDS, RT_PRIO));
+            handConntrackGbps.push(
+              await iperfGbps(PODS[0].ns, PODS[1].ns, PODS[1].ip, SECONDS, RT_PRIO, CPU),
+            );
             await handConntrack(false);
           },
         ];
@@ -208,6 +221,8 @@ async function measureMode(mode: Mode): Promise<ModeResult> {
           handConntrackMedianGbps,
           ratio: labMedianGbps / handMedianGbps,
           ratioToConntrack: labMedianGbps / handConntrackMedianGbps,
+          conntrackCeiling: handConntrackMedianGbps / handMedianGbps,
+          pairedRatio: median(labGbps.map((g, i) => g / handGbps[i])),
         };
       } finally {
         await deleteNetnsPrefixed(HAND);
@@ -230,6 +245,8 @@ const lines = [
     'lab/hand',
     'hand+ct',
     'lab/(hand+ct)',
+    '(hand+ct)/hand',
+    'paired lab/hand',
     'lab runs',
     'hand runs',
     'hand+ct runs',
@@ -244,6 +261,8 @@ for (const r of results) {
     `${r.ratio.toFixed(2)}x`,
     r.handConntrackMedianGbps.toFixed(2),
     `${r.ratioToConntrack.toFixed(2)}x`,
+    `${r.conntrackCeiling.toFixed(2)}x`,
+    `${r.pairedRatio.toFixed(2)}x`,
     fmt(r.labGbps),
     fmt(r.handGbps),
     fmt(r.handConntrackGbps),
@@ -259,7 +278,7 @@ const out = writeResults('lab-net', {
   date: new Date().toISOString(),
   node: process.version,
   loadAverage: loadAverage(),
-  iperf: { seconds: SECONDS, runs: RUNS, streams: 1, protocol: 'tcp', rtPriority: RT_PRIO },
+  iperf: { seconds: SECONDS, runs: RUNS, streams: 1, protocol: 'tcp', rtPriority: RT_PRIO, cpu: CPU ?? null },
   goal: { ratio: 0.95 },
   modes: results,
 });

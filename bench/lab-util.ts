@@ -124,14 +124,17 @@ async function stopLive(): Promise<void> {
  * the lab's own daemons) then preempts the stream less, so runs vary less. Bounded anyway: every
  * run is killed after its time, and the kernel keeps 5% of each CPU for other tasks.
  */
-function iperfCmd(ns: string, prio: number, args: string[]): string[] {
+function iperfCmd(ns: string, prio: number, cpu: string | undefined, args: string[]): string[] {
   const rt = prio > 0 ? ['chrt', '-f', String(prio)] : [];
-  return ['netns', 'exec', ns, ...rt, 'iperf3', ...args];
+  const pin = cpu ? ['taskset', '-c', cpu] : [];
+  return ['netns', 'exec', ns, ...pin, ...rt, 'iperf3', ...args];
 }
 
 /**
  * One iperf3 TCP stream from `clientNs` to `serverIp` in `serverNs`: receiver Gbit/s. `rtPrio`:
- * real-time priority of client and server (0: normal scheduling).
+ * real-time priority of client and server (0: normal scheduling). `cpu`: a `taskset -c` list both
+ * are pinned to; on one CPU the whole path (copies, forwarding softirqs) shares that CPU, so the
+ * figure tracks the path's CPU cost per byte rather than how the scheduler spread the work.
  */
 export async function iperfGbps(
   clientNs: string,
@@ -139,8 +142,13 @@ export async function iperfGbps(
   serverIp: string,
   seconds: number,
   rtPrio = 0,
+  cpu?: string,
 ): Promise<number> {
-  const srv = tracked('ip', iperfCmd(serverNs, rtPrio, ['-s', '-1', '-B', serverIp]), (seconds + 20) * 1000);
+  const srv = tracked(
+    'ip',
+    iperfCmd(serverNs, rtPrio, cpu, ['-s', '-1', '-B', serverIp]),
+    (seconds + 20) * 1000,
+  );
   // Wait until the server listens (connecting earlier fails the run).
   for (let i = 0; i < 100; i++) {
     const r = await runCommand('ip', ['netns', 'exec', serverNs, 'ss', '-Hltn', 'sport = :5201']);
@@ -149,7 +157,7 @@ export async function iperfGbps(
   }
   const r = await tracked(
     'ip',
-    iperfCmd(clientNs, rtPrio, ['-c', serverIp, '-t', String(seconds), '-J']),
+    iperfCmd(clientNs, rtPrio, cpu, ['-c', serverIp, '-t', String(seconds), '-J']),
     (seconds + 15) * 1000,
   );
   await srv;
