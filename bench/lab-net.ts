@@ -17,7 +17,7 @@
  * all alike. iperf3 (client and server) runs under `chrt -f IPERF_RT` (10; 0 turns it off) on every
  * path alike, so other work on the machine disturbs the runs less. IPERF_CPU (unset: free) pins client
  * and server of every path to that CPU list (`taskset -c`); on one CPU the figures track each path's
- * CPU cost per byte and spread far less from run to run. Namespaces: the lab `bzn`, the
+ * CPU cost per byte rather than how the scheduler spread the work. Namespaces: the lab `bzn`, the
  * hand-made path `bzhand-*`.
  */
 import { createNetns, ipBatch, setSysctl } from '../src/lab/netns.js';
